@@ -1,0 +1,125 @@
+"""stancelib: topics and tone of diplomatic and political sentences.
+
+>>> import stancelib
+>>> p = stancelib.predict("Iran exceeded the deal's enrichment cap, the IAEA said.")
+>>> sorted(p.topics)
+['arms_control', 'iran']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import overload
+
+from ._version import __version__
+from .errors import (
+    DataError,
+    InputError,
+    InputTypeError,
+    MissingExtraError,
+    ModelLoadError,
+    StanceLibError,
+)
+from .document import DocumentAnalysis, SentenceResult, TopicSummary, analyze_with
+from .explain import Explanation, explain_with
+from .labels import Prediction
+from .model import Model
+from .registry import load_model
+
+__all__ = [
+    "__version__",
+    "predict",
+    "analyze",
+    "explain",
+    "load_model",
+    "Model",
+    "Prediction",
+    "DocumentAnalysis",
+    "SentenceResult",
+    "TopicSummary",
+    "Explanation",
+    "StanceLibError",
+    "InputError",
+    "InputTypeError",
+    "ModelLoadError",
+    "DataError",
+    "MissingExtraError",
+]
+
+
+@overload
+def predict(texts: str, *, model: Model | str | None = None) -> Prediction: ...
+
+
+@overload
+def predict(texts: Iterable[str], *, model: Model | str | None = None) -> list[Prediction]: ...
+
+
+def predict(
+    texts: str | Iterable[str], *, model: Model | str | None = None
+) -> Prediction | list[Prediction]:
+    """Label one sentence (a `str`) or a batch (any other iterable of `str`).
+
+    Uses the shipped model unless `model` is given; it is loaded on the first
+    call and cached. Safe to call from many threads at once.
+
+    Parameters
+    ----------
+    texts : str or iterable of str
+    model : Model, str or None
+        A loaded model, a model name or directory, or None for the default.
+
+    Returns
+    -------
+    Prediction or list of Prediction
+        One result for a `str`; a list in input order otherwise.
+
+    Examples
+    --------
+    >>> predict("Talks on a prisoner exchange between Kyiv and Moscow made progress.").topics
+    ('ukraine',)
+    >>> [p.tone for p in predict(["We condemn the strike.", "The meeting starts at 10 a.m."])]
+    ['critical', 'neutral']
+    """
+    return load_model(model).predict(texts)
+
+
+def analyze(document: str, *, model: Model | str | None = None) -> DocumentAnalysis:
+    """Segment a document, label every sentence and summarise the stance per topic.
+
+    Parameters
+    ----------
+    document : str
+        A briefing, communiqué, transcript or article.
+    model : Model, str or None
+        As for `predict`.
+
+    Returns
+    -------
+    DocumentAnalysis
+        Sentences with their character spans and predictions, a summary per
+        topic (count, tone shares, tone score in [-1, 1], driving sentences)
+        and the overall tone.
+
+    Examples
+    --------
+    >>> a = analyze("Iran must stop enriching uranium to 60 percent. The IAEA board meets on Monday.")
+    >>> [s.prediction.tone for s in a.sentences]
+    ['critical', 'neutral']
+    """
+    return analyze_with(load_model(model), document)
+
+
+def explain(text: str, *, model: Model | str | None = None) -> Explanation:
+    """Explain a sentence's prediction: the n-grams behind each predicted topic and the tone.
+
+    The model is linear, so each contribution is exact: a label's logit is its
+    bias plus the sum of its contributions.
+
+    Examples
+    --------
+    >>> e = explain("We strongly condemn the reckless missile launch by the DPRK.")
+    >>> e.tone.label
+    'critical'
+    """
+    return explain_with(load_model(model), text)

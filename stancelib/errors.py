@@ -1,0 +1,54 @@
+"""The exception tree: every error the library raises on purpose is a `StanceLibError`.
+
+Messages say what was wrong and how to fix it, so that a caller can print them
+as they are.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "StanceLibError",
+    "InputError",
+    "InputTypeError",
+    "ModelLoadError",
+    "DataError",
+    "MissingExtraError",
+]
+
+
+class StanceLibError(Exception):
+    """Base class of every error raised by stancelib."""
+
+
+class InputError(StanceLibError, ValueError):
+    """An argument has the right type but an unusable value."""
+
+
+class InputTypeError(StanceLibError, TypeError):
+    """An argument, or an item of a batch, has the wrong type."""
+
+
+class ModelLoadError(StanceLibError):
+    """A model directory is missing, damaged, or written by an unsupported format."""
+
+
+class DataError(StanceLibError, ValueError):
+    """Labelled data is malformed; the message starts with ``file:line:``.
+
+    Attributes
+    ----------
+    problems : list of str
+        Every problem found, each as ``file:line: what is wrong``.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(self.problems[:20])
+        more = len(self.problems) - 20
+        if more > 0:
+            shown += f"\n... and {more} more problem(s)"
+        super().__init__(shown)
+
+
+class MissingExtraError(StanceLibError, ImportError):
+    """An optional feature was asked for whose extra is not installed."""

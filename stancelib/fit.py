@@ -1,0 +1,420 @@
+"""Training: features, cross-validated model selection, thresholds, export.
+
+This module imports scikit-learn and scipy; nothing on the predict path
+imports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from . import __version__
+from .dataset import Record
+from .errors import DataError
+from .features import FeatureSpec, Key, extract, key_to_str
+from .metrics import evaluate, targets
+from .model import Model
+from .text import tokenize
+
+__all__ = ["TrainConfig", "TrainResult", "train", "Featurizer", "data_hash", "best_thresholds"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings for `train`. A tuple lists candidates chosen by cross-validation.
+
+    Parameters
+    ----------
+    word_ngrams, prefix_len : tuple of int
+        Feature settings to try (see `FeatureSpec`).
+    topic_C, tone_C : tuple of float
+        Inverse regularisation strengths to try for each head.
+    class_weight : {"balanced", None}
+        Re-weighting of classes in both heads.
+    min_df : int
+        Keep features seen in at least this many training sentences.
+    folds : int
+        Cross-validation folds for selection and threshold tuning.
+    seed : int
+        Seeds the fold split and the solvers; same seed, same data and same
+        library versions give byte-identical arrays.
+    """
+
+    word_ngrams: tuple[int, ...] = (1, 2)
+    prefix_len: tuple[int, ...] = (0, 5)
+    topic_C: tuple[float, ...] = (4.0, 16.0, 64.0)
+    tone_C: tuple[float, ...] = (0.5, 1.0, 2.0, 8.0)
+    class_weight: str | None = "balanced"
+    min_df: int = 2
+    folds: int = 5
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns: the model, its scikit-learn heads, and the reports."""
+
+    model: Model
+    topic_estimators: list[LogisticRegression]
+    tone_estimator: LogisticRegression
+    featurizer: Featurizer
+    selection: dict[str, Any] = field(default_factory=dict)
+    dev_metrics: dict[str, Any] | None = None
+
+
+class Featurizer:
+    """Vocabulary and IDF learnt from training text; builds TF-IDF matrices.
+
+    Uses `text.tokenize` and `features.extract`, exactly as `Model` does.
+    """
+
+    def __init__(self, spec: FeatureSpec, min_df: int = 2) -> None:
+        self.spec = spec
+        self.min_df = min_df
+        self.keys: list[Key] = []
+        self.index: dict[Key, int] = {}
+        self.idf = np.zeros(0)
+
+    def doc_keys(self, tokens: list[str]) -> set[Key]:
+        return set(extract(tokens, self.spec))
+
+    def fit(self, docs: Sequence[set[Key]]) -> Featurizer:
+        df: Counter[Key] = Counter()
+        for keys in docs:
+            df.update(keys)
+        kept = sorted((k for k, c in df.items() if c >= self.min_df), key=key_to_str)
+        self.keys = kept
+        self.index = {k: i for i, k in enumerate(kept)}
+        n = len(docs)
+        counts = np.array([df[k] for k in kept], dtype=np.float64)
+        # Smoothed IDF, as scikit-learn's TfidfTransformer(smooth_idf=True).
+        self.idf = np.log((1.0 + n) / (1.0 + counts)) + 1.0
+        return self
+
+    def transform(self, docs: Sequence[set[Key]]) -> sp.csr_matrix:
+        indptr = [0]
+        indices: list[int] = []
+        get = self.index.get
+        for keys in docs:
+            ids = sorted(i for i in map(get, keys) if i is not None)
+            indices.extend(ids)
+            indptr.append(len(indices))
+        idx = np.asarray(indices, dtype=np.int64)
+        data = self.idf[idx] if len(idx) else np.zeros(0)
+        X = sp.csr_matrix((data, idx, np.asarray(indptr)), shape=(len(docs), len(self.keys)))
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ X)
+
+
+def data_hash(records: Sequence[Record]) -> str:
+    """SHA-256 of the records in canonical JSONL form."""
+    h = hashlib.sha256()
+    for r in records:
+        h.update(r.to_json().encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def _label_sets(records: Sequence[Record], folds: int) -> tuple[list[str], list[str]]:
+    source = records[0].source or "training data"
+    topics = sorted({t for r in records for t in r.topics})
+    tones = sorted({r.tone for r in records})
+    problems = []
+    if len(records) < 2 * folds:
+        problems.append(f"{source}: {len(records)} records; training needs at least {2 * folds}")
+    if len(tones) < 2:
+        problems.append(
+            f"{source}: every record has tone {tones[0]!r}; the tone head needs at least two tones"
+        )
+    counts = Counter(t for r in records for t in r.topics)
+    for t in topics:
+        if counts[t] < folds:
+            problems.append(
+                f"{source}: topic {t!r} occurs in only {counts[t]} record(s); "
+                f"each topic needs at least {folds} (or lower --folds)"
+            )
+        elif counts[t] == len(records):
+            problems.append(f"{source}: topic {t!r} is on every record; nothing to learn for it")
+    tone_counts = Counter(r.tone for r in records)
+    for t in tones:
+        if tone_counts[t] < folds:
+            problems.append(f"{source}: tone {t!r} occurs in only {tone_counts[t]} record(s); need at least {folds}")
+    if problems:
+        raise DataError(problems)
+    return topics, tones
+
+
+def _topic_heads(X: sp.csr_matrix, Y: np.ndarray, C: float, cfg: TrainConfig) -> list[LogisticRegression]:
+    return [
+        LogisticRegression(
+            solver="liblinear", C=C, class_weight=cfg.class_weight, random_state=cfg.seed, max_iter=1000
+        ).fit(X, Y[:, j])
+        for j in range(Y.shape[1])
+    ]
+
+
+def _tone_head(X: sp.csr_matrix, y: np.ndarray, C: float, cfg: TrainConfig) -> LogisticRegression:
+    return LogisticRegression(
+        solver="lbfgs", C=C, class_weight=cfg.class_weight, max_iter=3000, random_state=cfg.seed
+    ).fit(X, y)
+
+
+#: Scores within this distance of the best count as equal; the simpler choice wins.
+TOLERANCE = 0.002
+
+
+def _most_regularised(scores: dict[float, float]) -> float:
+    """The smallest C whose CV score is within `TOLERANCE` of the best.
+
+    Differences this small are noise between folds; the more regularised
+    model is the safer bet on text unlike the training data.
+    """
+    best = max(scores.values())
+    return min(c for c, v in scores.items() if v >= best - TOLERANCE)
+
+
+def best_thresholds(probs: np.ndarray, Y: np.ndarray) -> list[float]:
+    """Per-topic threshold maximising F1 on out-of-fold probabilities.
+
+    Among thresholds within 0.002 F1 of the best, the middle one is taken,
+    which is steadier on new text than the edge of a plateau.
+    """
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    out = []
+    for j in range(Y.shape[1]):
+        truth = Y[:, j]
+        f1s = []
+        for th in grid:
+            pred = probs[:, j] >= th
+            tp = np.sum(pred & truth)
+            denom = pred.sum() + truth.sum()
+            f1s.append(2 * tp / denom if denom else 0.0)
+        f1 = np.array(f1s)
+        near = np.flatnonzero(f1 >= f1.max() - 0.002)
+        out.append(float(grid[near[len(near) // 2]]))
+    return out
+
+
+def _micro_f1(probs: np.ndarray, Y: np.ndarray, thresholds: Sequence[float]) -> float:
+    pred = probs >= np.asarray(thresholds)
+    tp = np.sum(pred & Y)
+    denom = pred.sum() + Y.sum()
+    return float(2 * tp / denom) if denom else 0.0
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray, m: int) -> float:
+    f = []
+    for j in range(m):
+        tp = np.sum((y == j) & (pred == j))
+        denom = np.sum(y == j) + np.sum(pred == j)
+        f.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(f))
+
+
+def train(
+    records: Sequence[Record],
+    dev: Sequence[Record] | None = None,
+    config: TrainConfig | None = None,
+    *,
+    name: str = "custom",
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train a model on labelled records.
+
+    Parameters
+    ----------
+    records : sequence of Record
+        Training data; its label sets become the model's.
+    dev : sequence of Record, optional
+        Held-out data for the reported metrics (never used for selection).
+    config : TrainConfig, optional
+    name : str
+        Stored in the metadata.
+    progress : callable, optional
+        Called with one line of text per step.
+
+    Returns
+    -------
+    TrainResult
+    """
+    cfg = config or TrainConfig()
+    say = progress or (lambda line: None)
+    started = time.perf_counter()
+    records = list(records)
+    if not records:
+        raise DataError(["training data: no records"])
+    topics, tones = _label_sets(records, cfg.folds)
+    Y, y = targets(records, topics, tones)
+    tokens = [tokenize(r.text) for r in records]
+    splits = list(
+        StratifiedKFold(n_splits=cfg.folds, shuffle=True, random_state=cfg.seed).split(np.zeros(len(y)), y)
+    )
+    specs = [FeatureSpec(w, p) for w in cfg.word_ngrams for p in cfg.prefix_len]
+    grid: dict[str, Any] = {}
+    best: tuple[float, FeatureSpec, float, float, np.ndarray] | None = None
+    steps = len(specs) * cfg.folds
+    step = 0
+    for spec in specs:
+        docs = [set(extract(t, spec)) for t in tokens]
+        topic_oof = {C: np.zeros(Y.shape) for C in cfg.topic_C}
+        tone_oof = {C: np.zeros(len(y), dtype=np.int64) for C in cfg.tone_C}
+        for train_idx, test_idx in splits:
+            step += 1
+            say(f"[{step}/{steps}] cross-validating word_ngrams={spec.word_ngrams} prefix_len={spec.prefix_len}")
+            feat = Featurizer(spec, cfg.min_df).fit([docs[i] for i in train_idx])
+            X_tr = feat.transform([docs[i] for i in train_idx])
+            X_te = feat.transform([docs[i] for i in test_idx])
+            for C in cfg.topic_C:
+                heads = _topic_heads(X_tr, Y[train_idx], C, cfg)
+                topic_oof[C][test_idx] = np.column_stack([h.predict_proba(X_te)[:, 1] for h in heads])
+            for C in cfg.tone_C:
+                tone_oof[C][test_idx] = _tone_head(X_tr, y[train_idx], C, cfg).predict(X_te)
+        topic_scores = {C: _micro_f1(p, Y, best_thresholds(p, Y)) for C, p in topic_oof.items()}
+        tone_scores = {C: _macro_f1(y, p, len(tones)) for C, p in tone_oof.items()}
+        tC = _most_regularised(topic_scores)
+        oC = _most_regularised(tone_scores)
+        total = topic_scores[tC] + tone_scores[oC]
+        key = f"word_ngrams={spec.word_ngrams},prefix_len={spec.prefix_len}"
+        grid[key] = {
+            "topic_micro_f1_by_C": {str(c): round(v, 4) for c, v in topic_scores.items()},
+            "tone_macro_f1_by_C": {str(c): round(v, 4) for c, v in tone_scores.items()},
+        }
+        say(f"    topic micro-F1 {topic_scores[tC]:.3f} (C={tC}), tone macro-F1 {tone_scores[oC]:.3f} (C={oC})")
+        if best is None or total > best[0] + TOLERANCE:
+            best = (total, spec, tC, oC, topic_oof[tC])
+    assert best is not None
+    _, spec, topic_C, tone_C, oof = best
+    thresholds = best_thresholds(oof, Y)
+    say(f"chosen: word_ngrams={spec.word_ngrams} prefix_len={spec.prefix_len} topic_C={topic_C} tone_C={tone_C}")
+    say("fitting the final model on all training data")
+    docs = [set(extract(t, spec)) for t in tokens]
+    feat = Featurizer(spec, cfg.min_df).fit(docs)
+    X = feat.transform(docs)
+    topic_heads = _topic_heads(X, Y, topic_C, cfg)
+    tone_head = _tone_head(X, y, tone_C, cfg)
+    tone_order = [tones[int(c)] for c in tone_head.classes_]
+    selection = {
+        "grid": grid,
+        "chosen": {
+            "word_ngrams": spec.word_ngrams,
+            "prefix_len": spec.prefix_len,
+            "topic_C": topic_C,
+            "tone_C": tone_C,
+        },
+        "cv_topic_micro_f1": round(_micro_f1(oof, Y, thresholds), 4),
+    }
+    metadata: dict[str, Any] = {
+        "name": name,
+        "library_version": __version__,
+        "training": {
+            "records": len(records),
+            "data_sha256": data_hash(records),
+            "config": cfg.to_dict(),
+            "selection": selection,
+            "seconds": None,
+        },
+    }
+    model = Model(
+        vocabulary=[key_to_str(k) for k in feat.keys],
+        idf=feat.idf,
+        topic_coef=np.column_stack([h.coef_.ravel() for h in topic_heads]),
+        topic_intercept=np.array([h.intercept_[0] for h in topic_heads]),
+        tone_coef=tone_head.coef_.T.copy(),
+        tone_intercept=tone_head.intercept_.copy(),
+        topics=topics,
+        tones=tone_order,
+        thresholds=thresholds,
+        spec=spec,
+        metadata=metadata,
+    )
+    dev_metrics = None
+    if dev:
+        say(f"evaluating on {len(dev)} dev records")
+        dev_metrics = evaluate(model, dev)
+    metadata["training"]["seconds"] = round(time.perf_counter() - started, 1)
+    metadata["metrics"] = {"dev": dev_metrics} if dev_metrics else {}
+    model = _with_metadata(model, metadata)
+    return TrainResult(model, topic_heads, tone_head, feat, selection, dev_metrics)
+
+
+def _with_metadata(model: Model, metadata: dict[str, Any]) -> Model:
+    return Model(
+        vocabulary=model.vocabulary,
+        idf=model._idf,
+        topic_coef=model._topic_coef,
+        topic_intercept=model._topic_intercept,
+        tone_coef=model._tone_coef,
+        tone_intercept=model._tone_intercept,
+        topics=model.topics,
+        tones=model.tones,
+        thresholds=model.thresholds,
+        spec=model.spec,
+        metadata=metadata,
+    )
+
+
+
+def train_to_directory(
+    data: str,
+    dev: str | None,
+    out: str,
+    *,
+    name: str | None = None,
+    seed: int = 0,
+    folds: int = 5,
+    quick: bool = False,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Read labelled files, train, print the report, and save the model with its card.
+
+    Bad data raises `DataError` with ``file:line`` messages before anything
+    is written; the model directory is written atomically.
+    """
+    from pathlib import Path
+
+    from .card import model_card
+    from .dataset import read_records
+    from .metrics import format_report
+
+    say = progress or (lambda line: None)
+    records = read_records(data)
+    dev_records = read_records(dev) if dev else None
+    config = TrainConfig(seed=seed, folds=folds)
+    if quick:
+        config = TrainConfig(
+            word_ngrams=(2,), prefix_len=(0,), topic_C=(8.0,), tone_C=(8.0,), seed=seed, folds=folds
+        )
+    say(f"training on {len(records)} records from {data}" + (f", dev {len(dev_records)} from {dev}" if dev_records else ""))
+    result = train(records, dev_records, config, name=name or Path(out).name, progress=say)
+    if result.dev_metrics:
+        say("")
+        say(format_report(result.dev_metrics, result.model.tones))
+    meta = dict(result.model.metadata)
+    meta.update(
+        {
+            "topics": list(result.model.topics),
+            "tones": list(result.model.tones),
+            "thresholds": dict(zip(result.model.topics, result.model.thresholds)),
+            "n_features": len(result.model.vocabulary),
+            "format_version": 1,
+        }
+    )
+    result.model.save(out, extra_files={"MODEL_CARD.md": model_card(meta)})
+    say(f"saved {out}")
+    return result

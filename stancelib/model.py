@@ -1,0 +1,437 @@
+"""`Model`: a trained linear classifier with a topic head and a tone head.
+
+Prediction is numpy and the standard library only. A sentence becomes the set
+of its known feature ids; its TF-IDF vector is binary term presence times IDF,
+L2-normalised, so the logits are
+
+    z = (sum of rows W[ids]) / sqrt(sum of idf[ids] ** 2) + b
+
+with W = coef * idf folded in at load time. Topics use independent sigmoids
+with per-topic thresholds; tone uses a softmax.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, overload
+
+import numpy as np
+
+from . import modelfile
+from .errors import InputTypeError, ModelLoadError
+from .features import FeatureSpec, Key, extract, str_to_key
+from .labels import Prediction
+from .text import tokenize
+
+__all__ = ["Model", "Scores"]
+
+_FIRST = np.zeros(1, dtype=np.intp)
+_CHUNK = 256
+_ARRAY_KEYS = ("vocab", "idf", "topic_coef", "topic_intercept", "tone_coef", "tone_intercept")
+
+
+class Scores:
+    """Probabilities for a batch, as arrays (the fast path behind batch jobs).
+
+    Attributes
+    ----------
+    topic_probs : ndarray of shape (n, n_topics)
+    tone_probs : ndarray of shape (n, n_tones)
+    n_features : ndarray of shape (n,), int
+    """
+
+    __slots__ = ("topic_probs", "tone_probs", "n_features")
+
+    def __init__(self, topic_probs: np.ndarray, tone_probs: np.ndarray, n_features: np.ndarray):
+        self.topic_probs = topic_probs
+        self.tone_probs = tone_probs
+        self.n_features = n_features
+
+
+class Model:
+    """A trained stancelib model.
+
+    Build one with `Model.load` (or `stancelib.load_model`) or by training
+    (`stancelib.fit.train`); the constructor takes the raw arrays.
+
+    Parameters
+    ----------
+    vocabulary : sequence of str
+        Feature keys in stored form (see `features.key_to_str`).
+    idf : ndarray of shape (n_features,)
+    topic_coef : ndarray of shape (n_features, n_topics)
+    topic_intercept : ndarray of shape (n_topics,)
+    tone_coef : ndarray of shape (n_features, n_tones)
+    tone_intercept : ndarray of shape (n_tones,)
+    topics, tones : sequence of str
+        Label names, in column order.
+    thresholds : sequence of float
+        Per-topic decision thresholds on the probability.
+    spec : FeatureSpec
+    metadata : mapping, optional
+        Provenance and metrics; stored in ``model.json``.
+
+    Notes
+    -----
+    A `Model` is immutable after construction and safe to share between
+    threads: `predict` reads its arrays and writes nothing.
+    """
+
+    def __init__(
+        self,
+        *,
+        vocabulary: Sequence[str],
+        idf: np.ndarray,
+        topic_coef: np.ndarray,
+        topic_intercept: np.ndarray,
+        tone_coef: np.ndarray,
+        tone_intercept: np.ndarray,
+        topics: Sequence[str],
+        tones: Sequence[str],
+        thresholds: Sequence[float],
+        spec: FeatureSpec,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        n = len(vocabulary)
+        self.topics: tuple[str, ...] = tuple(topics)
+        self.tones: tuple[str, ...] = tuple(tones)
+        k, m = len(self.topics), len(self.tones)
+        shapes = {
+            "idf": ((n,), idf.shape),
+            "topic_coef": ((n, k), topic_coef.shape),
+            "topic_intercept": ((k,), topic_intercept.shape),
+            "tone_coef": ((n, m), tone_coef.shape),
+            "tone_intercept": ((m,), tone_intercept.shape),
+        }
+        for name, (want, got) in shapes.items():
+            if tuple(got) != want:
+                raise ModelLoadError(
+                    f"array {name!r} has shape {tuple(got)}, expected {want} for {n} features, "
+                    f"{k} topics and {m} tones; the model files do not belong together: retrain or copy again"
+                )
+        if m < 2:
+            raise ModelLoadError(f"a model needs at least two tones, got {list(self.tones)}")
+        if len(set(self.topics)) != k or len(set(self.tones)) != m:
+            raise ModelLoadError("label names must be distinct")
+        if len(thresholds) != k:
+            raise ModelLoadError(f"{len(thresholds)} thresholds for {k} topics")
+        arrays = (idf, topic_coef, topic_intercept, tone_coef, tone_intercept)
+        if not all(np.all(np.isfinite(a)) for a in arrays):
+            raise ModelLoadError("model arrays contain NaN or infinity; retrain the model")
+        self.spec = spec
+        self.thresholds: tuple[float, ...] = tuple(float(t) for t in thresholds)
+        self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata or {}))
+        self._vocabulary = list(vocabulary)
+        self._idf = np.ascontiguousarray(idf, dtype=np.float64)
+        self._topic_coef = np.ascontiguousarray(topic_coef, dtype=np.float64)
+        self._tone_coef = np.ascontiguousarray(tone_coef, dtype=np.float64)
+        self._topic_intercept = np.ascontiguousarray(topic_intercept, dtype=np.float64)
+        self._tone_intercept = np.ascontiguousarray(tone_intercept, dtype=np.float64)
+        self._index: dict[Key, int] = {str_to_key(s): i for i, s in enumerate(self._vocabulary)}
+        if len(self._index) != n:
+            raise ModelLoadError("the vocabulary has repeated entries; retrain the model")
+        # One gather serves both heads and the norm: columns are
+        # [topic logits | tone logits | idf**2], each row pre-scaled by idf.
+        self._table = np.hstack(
+            [self._topic_coef * self._idf[:, None], self._tone_coef * self._idf[:, None],
+             (self._idf**2)[:, None]]
+        )
+        self._bias = np.concatenate([self._topic_intercept, self._tone_intercept])
+        self._bias_list: list[float] = self._bias.tolist()
+        self._k = k
+        self._empty_topics = MappingProxyType({t: 0.0 for t in self.topics})
+        self._empty_tones = MappingProxyType(
+            {t: (1.0 if t == "neutral" else 0.0) for t in self.tones}
+        ) if "neutral" in self.tones else None
+
+    # ------------------------------------------------------------------ I/O
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> Model:
+        """Load a model directory written by `save`.
+
+        Raises
+        ------
+        ModelLoadError
+            If the directory is missing, damaged, or of a newer format.
+        """
+        metadata, arrays = modelfile.read(directory)
+        source = str(Path(directory) / modelfile.METADATA_FILE)
+        missing = [key for key in _ARRAY_KEYS if key not in arrays]
+        if missing:
+            raise ModelLoadError(f"{Path(directory) / modelfile.ARRAYS_FILE}: missing arrays {missing}; retrain the model")
+        try:
+            topics = [str(t) for t in metadata["topics"]]
+            tones = [str(t) for t in metadata["tones"]]
+            thresholds_map = metadata["thresholds"]
+            thresholds = [float(thresholds_map[t]) for t in topics]
+            spec = FeatureSpec.from_dict(metadata["features"], source=source)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(
+                f"{source}: label sets, thresholds or feature settings are missing or inconsistent ({exc!r}); "
+                "retrain or copy the model again"
+            ) from None
+        vocab_bytes = arrays["vocab"]
+        if vocab_bytes.dtype != np.uint8 or vocab_bytes.ndim != 1:
+            raise ModelLoadError(f"{source}: the vocabulary array must be UTF-8 bytes (uint8)")
+        try:
+            text = vocab_bytes.tobytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ModelLoadError(f"{source}: the vocabulary is not valid UTF-8; copy the model again") from None
+        vocabulary = text.split("\n") if text else []
+        return cls(
+            vocabulary=vocabulary,
+            idf=arrays["idf"],
+            topic_coef=arrays["topic_coef"],
+            topic_intercept=arrays["topic_intercept"],
+            tone_coef=arrays["tone_coef"],
+            tone_intercept=arrays["tone_intercept"],
+            topics=topics,
+            tones=tones,
+            thresholds=thresholds,
+            spec=spec,
+            metadata=metadata,
+        )
+
+    def save(self, directory: str | os.PathLike[str], *, extra_files: Mapping[str, str] | None = None) -> Path:
+        """Write the model as ``model.json`` plus ``arrays.npz`` (atomically).
+
+        Parameters
+        ----------
+        directory : path-like
+            Created if needed; an existing model there is replaced as a whole.
+        extra_files : mapping of str to str, optional
+            Text files to write beside the model, e.g. ``{"MODEL_CARD.md": ...}``.
+        """
+        metadata = {k: v for k, v in self.metadata.items() if k not in ("format", "format_version", "files")}
+        metadata.update(
+            {
+                "topics": list(self.topics),
+                "tones": list(self.tones),
+                "thresholds": dict(zip(self.topics, self.thresholds)),
+                "features": self.spec.to_dict(),
+                "n_features": len(self._vocabulary),
+            }
+        )
+        vocab = np.frombuffer("\n".join(self._vocabulary).encode("utf-8"), dtype=np.uint8)
+        arrays = {
+            "vocab": vocab,
+            "idf": self._idf,
+            "topic_coef": self._topic_coef,
+            "topic_intercept": self._topic_intercept,
+            "tone_coef": self._tone_coef,
+            "tone_intercept": self._tone_intercept,
+        }
+        return modelfile.write(directory, metadata, arrays, extra_files)
+
+    # ------------------------------------------------------------ features
+    @property
+    def vocabulary(self) -> list[str]:
+        """Feature keys in stored form, in column order (a copy)."""
+        return list(self._vocabulary)
+
+    def feature_ids(self, text: str) -> list[int]:
+        """Sorted ids of the known features of `text` (each once)."""
+        get = self._index.get
+        ids = set(map(get, extract(tokenize(text), self.spec)))
+        ids.discard(None)
+        return sorted(ids)  # type: ignore[type-var]
+
+    # ------------------------------------------------------------ predict
+    @overload
+    def predict(self, texts: str) -> Prediction: ...
+
+    @overload
+    def predict(self, texts: Iterable[str]) -> list[Prediction]: ...
+
+    def predict(self, texts: str | Iterable[str]) -> Prediction | list[Prediction]:
+        """Label one sentence or a batch.
+
+        Parameters
+        ----------
+        texts : str or iterable of str
+            A `str` gives one `Prediction`; any other iterable of `str`
+            (list, tuple, generator, numpy array, pandas Series) gives a list
+            in the same order.
+
+        Raises
+        ------
+        InputTypeError
+            If `texts` is not a str or iterable, or an item is not a str; the
+            message names the index and the type.
+        """
+        if isinstance(texts, str):
+            return self._predict_one(texts)
+        items = _as_str_list(texts)
+        topic_rows, tone_rows, counts = self._rows(items)
+        make = self._make
+        return [make(text, (tp, op), n) for text, tp, op, n in zip(items, topic_rows, tone_rows, counts)]
+
+    def _predict_one(self, text: str) -> Prediction:
+        get = self._index.get
+        tokens = tokenize(text)
+        ids = set(map(get, extract(tokens, self.spec)))
+        ids.discard(None)
+        if not ids:
+            return self._featureless(text, tokens)
+        # reduceat, as in the batch path, so both sum in the same order.
+        row = np.add.reduceat(self._table.take(list(ids), axis=0), _FIRST, axis=0)[0].tolist()
+        return self._make(text, _probabilities(row, self._bias_list, self._k), len(ids))
+
+    def _make(self, text: str, probs: tuple[list[float], list[float]], n: int) -> Prediction:
+        topic_p, tone_p = probs
+        return Prediction(
+            text,
+            tuple([t for t, p, th in zip(self.topics, topic_p, self.thresholds) if p >= th]),
+            MappingProxyType(dict(zip(self.topics, topic_p))),
+            self.tones[tone_p.index(max(tone_p))],
+            MappingProxyType(dict(zip(self.tones, tone_p))),
+            n,
+        )
+
+    def _featureless(self, text: str, tokens: list[str]) -> Prediction:
+        if not tokens and self._empty_tones is not None:
+            return Prediction(text, (), self._empty_topics, "neutral", self._empty_tones, 0)
+        # Words, but none the model knows: the prior, i.e. intercepts only.
+        return self._make(text, _prior(self._bias_list, self._k), 0)
+
+    def score_batch(self, texts: Sequence[str]) -> Scores:
+        """Probabilities for a batch, as arrays, without building `Prediction` objects.
+
+        Parameters
+        ----------
+        texts : sequence of str
+
+        Returns
+        -------
+        Scores
+            ``topic_probs`` (n, n_topics), ``tone_probs`` (n, n_tones) and
+            ``n_features`` (n,), equal to what `predict` returns. Text without
+            words gets topic probabilities 0 and tone neutral with probability
+            1 (if the model has a neutral tone); text with only unknown words
+            gets the model's prior.
+        """
+        items = _as_str_list(texts)
+        topic_rows, tone_rows, counts = self._rows(items)
+        return Scores(
+            np.array(topic_rows, dtype=np.float64).reshape(len(items), self._k),
+            np.array(tone_rows, dtype=np.float64).reshape(len(items), len(self.tones)),
+            np.array(counts, dtype=np.int64),
+        )
+
+    def _rows(self, items: Sequence[str]) -> tuple[list[list[float]], list[list[float]], list[int]]:
+        topic_rows: list[list[float]] = []
+        tone_rows: list[list[float]] = []
+        counts: list[int] = []
+        # Chunks keep the gathered rows in cache between take and reduceat.
+        for start in range(0, len(items), _CHUNK):
+            self._chunk_rows(items[start : start + _CHUNK], topic_rows, tone_rows, counts)
+        return topic_rows, tone_rows, counts
+
+    def _chunk_rows(
+        self, items: Sequence[str], topic_rows: list[list[float]], tone_rows: list[list[float]], counts: list[int]
+    ) -> None:
+        """Append each item's probabilities, computed exactly as `_predict_one` does.
+
+        The gather and the row sums are vectorised; the final transform runs
+        the same scalar code as a single prediction, so batch and one-by-one
+        results are bit-identical.
+        """
+        get = self._index.get
+        spec = self.spec
+        flat: list[int] = []
+        sizes: list[int] = []
+        for text in items:
+            tokens = tokenize(text)
+            if not tokens:
+                sizes.append(-1)
+                continue
+            ids = set(map(get, extract(tokens, spec)))
+            ids.discard(None)
+            sizes.append(len(ids))
+            flat.extend(ids)  # type: ignore[arg-type]
+        sums: list[list[float]] = []
+        if flat:
+            gathered = self._table.take(flat, axis=0)
+            starts = np.cumsum([0] + [n for n in sizes if n > 0][:-1])
+            sums = np.add.reduceat(gathered, starts, axis=0).tolist()
+        bias, k = self._bias_list, self._k
+        prior = _prior(bias, k)
+        empty = ([0.0] * k, list(self._empty_tones.values())) if self._empty_tones is not None else prior
+        it = iter(sums)
+        for n in sizes:
+            if n > 0:
+                tp, op = _probabilities(next(it), bias, k)
+            else:
+                tp, op = empty if n < 0 else prior
+            topic_rows.append(tp)
+            tone_rows.append(op)
+            counts.append(max(n, 0))
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _probabilities(row: list[float], bias: list[float], k: int) -> tuple[list[float], list[float]]:
+    """Topic sigmoids and tone softmax from a summed table row ``[logits..., sum idf**2]``."""
+    norm = math.sqrt(row[-1])
+    topic_p = [_sigmoid(row[i] / norm + bias[i]) for i in range(k)]
+    logits = [row[i] / norm + bias[i] for i in range(k, len(bias))]
+    top = max(logits)
+    exps = [math.exp(z - top) for z in logits]
+    total = sum(exps)
+    return topic_p, [e / total for e in exps]
+
+
+def _prior(bias: list[float], k: int) -> tuple[list[float], list[float]]:
+    """Probabilities from the intercepts alone (no known feature)."""
+    topic_p = [_sigmoid(b) for b in bias[:k]]
+    top = max(bias[k:])
+    exps = [math.exp(b - top) for b in bias[k:]]
+    total = sum(exps)
+    return topic_p, [e / total for e in exps]
+
+
+def _as_str_list(texts: object) -> list[str]:
+    """Check a batch at the boundary and return it as a list of str."""
+    if isinstance(texts, (bytes, bytearray)):
+        raise InputTypeError(
+            f"expected str or an iterable of str, got {type(texts).__name__}; decode bytes first, "
+            "e.g. data.decode('utf-8')"
+        )
+    if isinstance(texts, Mapping):
+        raise InputTypeError(
+            f"expected str or an iterable of str, got {type(texts).__name__}; pass its values, "
+            "e.g. list(d.values())"
+        )
+    try:
+        items = list(texts)  # type: ignore[call-overload]
+    except TypeError:
+        raise InputTypeError(
+            f"expected str or an iterable of str, got {type(texts).__name__}"
+        ) from None
+    for i, item in enumerate(items):
+        if type(item) is not str:
+            if isinstance(item, str):  # str subclasses, e.g. numpy.str_
+                items[i] = str(item)
+                continue
+            hint = " (decode bytes first)" if isinstance(item, (bytes, bytearray)) else ""
+            raise InputTypeError(
+                f"item {i} of the batch is {type(item).__name__}, not str{hint}; "
+                "pass text only (drop or convert missing values first)"
+            )
+    return items
+
+
+def check_text(text: object, name: str = "text") -> str:
+    """Check that `text` is a str, with an exact message otherwise."""
+    if isinstance(text, str):
+        return text
+    raise InputTypeError(f"{name} must be str, got {type(text).__name__}")
+

@@ -1,0 +1,81 @@
+"""Finding and caching models: the shipped ones by name, others by path."""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import resources
+from pathlib import Path
+
+from .errors import ModelLoadError
+from .model import Model
+
+__all__ = ["DEFAULT_MODEL", "SHIPPED_MODELS", "load_model", "default_model", "shipped_model_path"]
+
+DEFAULT_MODEL = "fast"
+SHIPPED_MODELS = ("fast",)
+
+_cache: dict[str, Model] = {}
+_lock = threading.Lock()
+
+
+def shipped_model_path(name: str) -> Path:
+    """Directory of a shipped model, installed (inside the package) or in a source checkout."""
+    packaged = Path(str(resources.files("stancelib"))) / "models" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "models" / name
+
+
+def load_model(model: str | os.PathLike[str] | Model | None = None) -> Model:
+    """Load a model: the shipped default, a shipped one by name, or a directory.
+
+    Shipped models are loaded once per process and cached, so repeated calls
+    are cheap and return the same object; the first load happens under a lock,
+    so many threads asking at once still load it only once. A directory path
+    is read afresh on every call.
+
+    Parameters
+    ----------
+    model : str, path-like or Model, optional
+        ``None`` or ``"fast"`` for the shipped model, or the path of a
+        directory written by `Model.save`. A `Model` is returned as it is.
+
+    Raises
+    ------
+    ModelLoadError
+        If the model cannot be found or read.
+
+    Examples
+    --------
+    >>> m = load_model()
+    >>> "iran" in m.topics and m.tones == ("cooperative", "critical", "neutral")
+    True
+    """
+    if isinstance(model, Model):
+        return model
+    if model is None:
+        model = DEFAULT_MODEL
+    if isinstance(model, str) and model in SHIPPED_MODELS:
+        cached = _cache.get(model)
+        if cached is not None:
+            return cached
+        with _lock:
+            cached = _cache.get(model)
+            if cached is None:
+                path = shipped_model_path(model)
+                if not path.is_dir():
+                    raise ModelLoadError(
+                        f"the shipped model {model!r} is missing ({path}); reinstall stancelib, "
+                        "or retrain it with: python -m training.train"
+                    )
+                cached = _cache[model] = Model.load(path)
+            return cached
+    if not isinstance(model, (str, os.PathLike)):
+        raise ModelLoadError(f"model must be a name, a path or a Model, got {type(model).__name__}")
+    return Model.load(model)
+
+
+def default_model() -> Model:
+    """The cached shipped default model."""
+    return load_model(None)

@@ -1,0 +1,84 @@
+"""Text normalisation and tokenisation: the one tokenizer of the library.
+
+Training and prediction both call `tokenize`, so a model always sees text cut
+the same way. The rules are deliberately small and fast:
+
+* text is lower-cased; Latin letters with diacritics are folded to ASCII
+  (``Guaidó`` and ``Guaido`` give the same token);
+* a token is a maximal run of letters and digits, so hyphens, apostrophes and
+  punctuation separate tokens (``Kim Jong-un`` and ``Kim Jong Un`` agree);
+* lone surrogates, control and format characters (zero-width, RTL marks) act
+  as separators and never raise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["normalize", "tokenize"]
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _build_fold_table() -> dict[int, str]:
+    # Fold the Latin-1 Supplement and Latin Extended-A letters to ASCII once,
+    # so that the hot path is a single str.translate on non-ASCII text.
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        if base != char and base.isascii() and base:
+            table[code] = base
+    table.update({ord("ß"): "ss", ord("æ"): "ae", ord("ø"): "o", ord("đ"): "d", ord("ł"): "l"})
+    table.update({ord("Æ"): "AE", ord("Ø"): "O", ord("Đ"): "D", ord("Ł"): "L"})
+    return table
+
+
+_FOLD = _build_fold_table()
+
+
+def normalize(text: str) -> str:
+    """Lower-case `text` and fold Latin diacritics to ASCII.
+
+    Parameters
+    ----------
+    text : str
+        Any string, including one with lone surrogates or control characters.
+
+    Returns
+    -------
+    str
+        The normalised text.
+
+    Examples
+    --------
+    >>> normalize("Guaidó met Zelenskyy")
+    'guaido met zelenskyy'
+    """
+    if not text.isascii():
+        text = text.translate(_FOLD)
+    return text.lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Split `text` into normalised word tokens.
+
+    Parameters
+    ----------
+    text : str
+        The text to split.
+
+    Returns
+    -------
+    list of str
+        Lower-cased runs of letters and digits, in order.
+
+    Examples
+    --------
+    >>> tokenize("Kim Jong-un's ICBM test, 2017.")
+    ['kim', 'jong', 'un', 's', 'icbm', 'test', '2017']
+    """
+    return _TOKEN.findall(normalize(text))

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+
+from stancelib.features import FeatureSpec, extract, key_to_str, str_to_key
+from stancelib.text import normalize, tokenize
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Kyiv and Kiev", ["kyiv", "and", "kiev"]),
+        ("Guaidó / Guaido", ["guaido", "guaido"]),
+        ("Kim Jong-un met Kim Jong Un", ["kim", "jong", "un", "met", "kim", "jong", "un"]),
+        ("New START's limits (2010)", ["new", "start", "s", "limits", "2010"]),
+        ("", []),
+        ("   \t\n", []),
+        ("...!?", []),
+        ("snake_case_word", ["snake", "case", "word"]),
+        ("zero\u200bwidth\u202emark", ["zero", "width", "mark"]),
+        ("lone \ud800 surrogate", ["lone", "surrogate"]),
+        ("Straße Łódź", ["strasse", "lodz"]),
+        ("Дипломатия 외교 😀", ["дипломатия", "외교"]),
+    ],
+)
+def test_tokenize(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens
+
+
+def test_normalize_folds_case_and_accents() -> None:
+    assert normalize("ÉLYSÉE Zelenskyy") == "elysee zelenskyy"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (FeatureSpec(1, 0), ["a", "bb", "ccccc"]),
+        (FeatureSpec(2, 0), ["a", "bb", "ccccc", ("a", "bb"), ("bb", "ccccc")]),
+        (FeatureSpec(3, 0), ["a", "bb", "ccccc", ("a", "bb"), ("bb", "ccccc"), ("a", "bb", "ccccc")]),
+        (FeatureSpec(1, 4), ["a", "bb", "ccccc", "<cccc"]),
+    ],
+)
+def test_extract(spec: FeatureSpec, expected: list[object]) -> None:
+    assert extract(["a", "bb", "ccccc"], spec) == expected
+
+
+@pytest.mark.parametrize("key", ["iran", ("new", "start"), ("a", "b", "c"), "<sanct"])
+def test_key_round_trip(key: object) -> None:
+    assert str_to_key(key_to_str(key)) == key  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("ngrams", "prefix"), [(0, 0), (4, 0), (2, 2), (2, 13)])
+def test_bad_feature_spec(ngrams: int, prefix: int) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        FeatureSpec(ngrams, prefix)
