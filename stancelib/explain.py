@@ -20,6 +20,7 @@ import numpy as np
 
 from .labels import Prediction
 from .model import Model, check_text
+from .text import tokenize
 
 __all__ = ["Contribution", "LabelExplanation", "Explanation", "explain_with"]
 
@@ -92,6 +93,10 @@ class Explanation:
         }
 
 
+#: The name under which an encoder's aggregate contribution is reported.
+ENCODER_FEATURE = "[sentence encoder]"
+
+
 def _display(key: str) -> str:
     return key[1:] + "*" if key.startswith("<") else key
 
@@ -129,6 +134,13 @@ def explain_with(model: Model, text: str, topics: tuple[str, ...] | None = None)
     else:
         contrib = np.zeros((0, k + len(model.tones)))
     bias = model._bias
+    # Logits from outside the n-grams (an accurate model's sentence encoder)
+    # are reported as one aggregate contribution, still exact in sum.
+    extra = np.asarray(model.extra_logits([text])[0]) if model.has_extra_logits and tokenize(text) else None
+    if extra is not None:
+        names = [*names, ENCODER_FEATURE]
+        contrib = np.vstack([contrib, extra[None, :]])
+        ids = [*ids, -1]
 
     def explain_column(values: np.ndarray, b: float) -> tuple[Contribution, ...]:
         order = sorted(range(len(ids)), key=lambda i: (-values[i], names[i]))

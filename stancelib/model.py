@@ -227,6 +227,20 @@ class Model:
         }
         return modelfile.write(directory, metadata, arrays, extra_files)
 
+    # ------------------------------------------------------------- hooks
+    #: Subclasses that add logits from another source (a sentence encoder)
+    #: set this and override `extra_logits`; the plain n-gram path skips it.
+    has_extra_logits = False
+
+    def extra_logits(self, texts: Sequence[str]) -> list[list[float]]:
+        """Logits added to the n-gram logits, one row per text: topics, then tones.
+
+        The plain n-gram model adds nothing; a subclass that combines the
+        n-grams with other features overrides this and sets
+        `has_extra_logits`.
+        """
+        return [[0.0] * (self._k + len(self.tones)) for _ in texts]
+
     # ------------------------------------------------------------ features
     @property
     def vocabulary(self) -> list[str]:
@@ -275,11 +289,12 @@ class Model:
         tokens = tokenize(text)
         ids = set(map(get, extract(tokens, self.spec)))
         ids.discard(None)
+        extra = self.extra_logits([text])[0] if self.has_extra_logits else None
         if not ids:
-            return self._featureless(text, tokens)
+            return self._featureless(text, tokens, extra)
         # reduceat, as in the batch path, so both sum in the same order.
         row = np.add.reduceat(self._table.take(list(ids), axis=0), _FIRST, axis=0)[0].tolist()
-        return self._make(text, _probabilities(row, self._bias_list, self._k), len(ids))
+        return self._make(text, _probabilities(row, self._bias_list, self._k, extra), len(ids))
 
     def _make(self, text: str, probs: tuple[list[float], list[float]], n: int) -> Prediction:
         topic_p, tone_p = probs
@@ -292,11 +307,11 @@ class Model:
             n,
         )
 
-    def _featureless(self, text: str, tokens: list[str]) -> Prediction:
+    def _featureless(self, text: str, tokens: list[str], extra: list[float] | None) -> Prediction:
         if not tokens and self._empty_tones is not None:
             return Prediction(text, (), self._empty_topics, "neutral", self._empty_tones, 0)
         # Words, but none the model knows: the prior, i.e. intercepts only.
-        return self._make(text, _prior(self._bias_list, self._k), 0)
+        return self._make(text, _prior(self._bias_list, self._k, extra), 0)
 
     def score_batch(self, texts: Sequence[str]) -> Scores:
         """Probabilities for a batch, as arrays, without building `Prediction` objects.
@@ -359,14 +374,19 @@ class Model:
             starts = np.cumsum([0] + [n for n in sizes if n > 0][:-1])
             sums = np.add.reduceat(gathered, starts, axis=0).tolist()
         bias, k = self._bias_list, self._k
+        extras: list[list[float]] | list[None] = (
+            self.extra_logits(items) if self.has_extra_logits else [None] * len(items)
+        )
         prior = _prior(bias, k)
-        empty = ([0.0] * k, list(self._empty_tones.values())) if self._empty_tones is not None else prior
+        empty = ([0.0] * k, list(self._empty_tones.values())) if self._empty_tones is not None else None
         it = iter(sums)
-        for n in sizes:
+        for n, extra in zip(sizes, extras):
             if n > 0:
-                tp, op = _probabilities(next(it), bias, k)
+                tp, op = _probabilities(next(it), bias, k, extra)
+            elif n < 0 and empty is not None:
+                tp, op = empty
             else:
-                tp, op = empty if n < 0 else prior
+                tp, op = prior if extra is None else _prior(bias, k, extra)
             topic_rows.append(tp)
             tone_rows.append(op)
             counts.append(max(n, 0))
@@ -378,22 +398,29 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def _probabilities(row: list[float], bias: list[float], k: int) -> tuple[list[float], list[float]]:
+def _probabilities(
+    row: list[float], bias: list[float], k: int, extra: list[float] | None = None
+) -> tuple[list[float], list[float]]:
     """Topic sigmoids and tone softmax from a summed table row ``[logits..., sum idf**2]``."""
     norm = math.sqrt(row[-1])
-    topic_p = [_sigmoid(row[i] / norm + bias[i]) for i in range(k)]
-    logits = [row[i] / norm + bias[i] for i in range(k, len(bias))]
+    if extra is None:
+        z = [row[i] / norm + bias[i] for i in range(len(bias))]
+    else:
+        z = [row[i] / norm + bias[i] + extra[i] for i in range(len(bias))]
+    topic_p = [_sigmoid(v) for v in z[:k]]
+    logits = z[k:]
     top = max(logits)
     exps = [math.exp(z - top) for z in logits]
     total = sum(exps)
     return topic_p, [e / total for e in exps]
 
 
-def _prior(bias: list[float], k: int) -> tuple[list[float], list[float]]:
-    """Probabilities from the intercepts alone (no known feature)."""
-    topic_p = [_sigmoid(b) for b in bias[:k]]
-    top = max(bias[k:])
-    exps = [math.exp(b - top) for b in bias[k:]]
+def _prior(bias: list[float], k: int, extra: list[float] | None = None) -> tuple[list[float], list[float]]:
+    """Probabilities from the intercepts (plus any extra logits) alone: no known n-gram."""
+    z = bias if extra is None else [b + e for b, e in zip(bias, extra)]
+    topic_p = [_sigmoid(v) for v in z[:k]]
+    top = max(z[k:])
+    exps = [math.exp(v - top) for v in z[k:]]
     total = sum(exps)
     return topic_p, [e / total for e in exps]
 
