@@ -103,7 +103,8 @@ def analyze(document: str, *, model: Model | str | None = None) -> DocumentAnaly
 
     Examples
     --------
-    >>> a = analyze("Iran must stop enriching uranium to 60 percent. The IAEA board meets on Monday.")
+    >>> a = analyze("We strongly condemn the reckless missile launch by North Korea. "
+    ...             "The Security Council meets on Monday.")
     >>> [s.prediction.tone for s in a.sentences]
     ['critical', 'neutral']
     """

@@ -18,17 +18,19 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import InputError, StanceLibError
-from .model import Model
+import numpy as np
+
+from .model import Model, Scores, _as_str_list
 from .registry import load_model
 
-__all__ = ["BatchOptions", "BatchReport", "run_batch", "BadRecordError"]
+__all__ = ["BatchOptions", "BatchReport", "run_batch", "score_texts", "BadRecordError"]
 
 CHUNK = 2000
 
@@ -321,3 +323,64 @@ def _run_chunks(opts: BatchOptions, source: TextIO, header: list[str] | None) ->
         finally:
             for f in pending:
                 f.cancel()
+
+
+# ------------------------------------------------------------ in-memory
+_score_model: Model | None = None
+
+
+def _init_scorer(model: Model) -> None:
+    global _score_model
+    _score_model = model
+
+
+def _score_chunk(texts: list[str]) -> Any:
+    assert _score_model is not None
+    return _score_model.score_batch(texts)
+
+
+def score_texts(
+    texts: Iterable[str],
+    *,
+    model: Model | str | None = None,
+    n_jobs: int = 1,
+    chunk_size: int = 5000,
+) -> Scores:
+    """Probabilities for many texts as arrays, optionally over several processes.
+
+    Parameters
+    ----------
+    texts : iterable of str
+    model : Model, str or None
+        As for `stancelib.predict`.
+    n_jobs : int
+        Worker processes; -1 for all cores. The model is handed to each
+        worker once; texts travel in chunks and only arrays come back.
+    chunk_size : int
+
+    Returns
+    -------
+    Scores
+        Equal to ``model.score_batch(list(texts))``, in input order.
+
+    Examples
+    --------
+    >>> s = score_texts(["Iran nuclear talks resumed.", "We condemn the strike."])
+    >>> s.topic_probs.shape[0], s.tone_probs.shape[0]
+    (2, 2)
+    """
+    m = load_model(model)
+    items = _as_str_list(texts)
+    jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    if jobs < 1:
+        raise InputError(f"n_jobs must be -1 or at least 1, got {n_jobs}")
+    if jobs == 1 or len(items) <= chunk_size:
+        return m.score_batch(items)
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_scorer, initargs=(m,)) as pool:
+        parts = list(pool.map(_score_chunk, chunks))
+    return Scores(
+        np.concatenate([p.topic_probs for p in parts]),
+        np.concatenate([p.tone_probs for p in parts]),
+        np.concatenate([p.n_features for p in parts]),
+    )

@@ -118,10 +118,10 @@ def analyze_with(model: Model, document: str) -> DocumentAnalysis:
     Examples
     --------
     >>> from stancelib import load_model
-    >>> doc = "We welcome the new round of talks on Syria. The talks open on Monday."
+    >>> doc = "We welcome the new round of talks on Syria. The talks open in Geneva on Monday."
     >>> a = analyze_with(load_model(), doc)
-    >>> len(a.sentences), a.topics["syria"].count
-    (2, 2)
+    >>> len(a.sentences), a.topics["syria"].count, a.topics["syria"].tone
+    (2, 1, 'cooperative')
     """
     check_text(document, "document")
     spans = segment(document)

@@ -123,12 +123,13 @@ def explain_with(model: Model, text: str, topics: tuple[str, ...] | None = None)
     """
     check_text(text)
     prediction = model.predict(text)
-    ids = model.feature_ids(text)
+    counts = model.feature_counts(text)
+    ids = list(counts)
     vocab = model.vocabulary
-    names = [_display(vocab[i]) for i in ids]
+    names = [_display(vocab[i]) + (f" ×{counts[i]}" if counts[i] > 1 else "") for i in ids]
     k = len(model.topics)
     if ids:
-        rows = model._table[ids]
+        rows = model._table[ids] * np.array([counts[i] for i in ids], dtype=np.float64)[:, None]
         norm = math.sqrt(float(rows[:, -1].sum()))
         contrib = rows[:, :-1] / norm
     else:

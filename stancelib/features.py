@@ -12,13 +12,15 @@ which lets unseen inflections (``sanctioned``, ``sanctioning``) share weight.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import repeat
+from operator import add, mul
 from typing import Any, Union
 
 from .errors import ModelLoadError
 
-__all__ = ["FeatureSpec", "Key", "extract", "key_to_str", "str_to_key"]
+__all__ = ["FeatureSpec", "FeatureIndex", "Key", "extract", "key_to_str", "str_to_key"]
 
 Key = Union[str, tuple[str, ...]]
 
@@ -86,3 +88,93 @@ def key_to_str(key: Key) -> str:
 def str_to_key(text: str) -> Key:
     """Inverse of `key_to_str` (tokens never contain spaces)."""
     return tuple(text.split(" ")) if " " in text else text
+
+
+class FeatureIndex:
+    """Fast lookup of the feature ids of a token list, for prediction.
+
+    Gives the same multiset of features as looking every key of `extract` up
+    in the vocabulary, built for speed: tokens (UTF-8 bytes, from
+    `text.tokenize_bytes`) get integer ids once, n-grams are looked up by an
+    integer code, and every key the model does not know maps to one extra id,
+    `dummy`, whose table row is all zeros, so nothing has to be filtered out.
+
+    Parameters
+    ----------
+    vocabulary : sequence of str
+        Stored keys (see `key_to_str`), in column order.
+    spec : FeatureSpec
+
+    Examples
+    --------
+    >>> index = FeatureIndex(["iran", "talks", "iran talks", "<negot"], FeatureSpec(2, 5))
+    >>> index.ids([b"iran", b"talks", b"negotiations"])
+    [0, 1, 4, 2, 4, 4, 4, 4, 3]
+    >>> index.dummy
+    4
+    """
+
+    def __init__(self, vocabulary: Sequence[str], spec: FeatureSpec) -> None:
+        keys = [str_to_key(s) for s in vocabulary]
+        self.spec = spec
+        self.dummy = dummy = len(keys)
+        tokens: dict[bytes, int] = {}
+        for key in keys:
+            if isinstance(key, tuple):
+                for word in key:
+                    tokens.setdefault(word.encode("utf-8"), len(tokens))
+            elif not key.startswith("<"):
+                tokens.setdefault(key.encode("utf-8"), len(tokens))
+        self.unknown = unknown = len(tokens)
+        self.base = base = unknown + 1
+        unigram = [dummy] * base
+        # One table per n: a trigram code could equal a bigram code.
+        ngrams: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        prefixes: dict[bytes, int] = {}
+        for fid, key in enumerate(keys):
+            if isinstance(key, tuple):
+                code = 0
+                for word in key:
+                    code = code * base + tokens[word.encode("utf-8")]
+                ngrams[len(key) - 2][code] = fid
+            elif key.startswith("<"):
+                prefixes[key[1:].encode("utf-8")] = fid
+            else:
+                unigram[tokens[key.encode("utf-8")]] = fid
+        p = spec.prefix_len
+        prefix_of = [dummy] * base
+        if p:
+            for word, t in tokens.items():
+                prefix_of[t] = self._prefix(word, prefixes)
+        self._tokens = tokens
+        self._unigram = unigram
+        self._bigram, self._trigram = ngrams
+        self._prefixes = prefixes
+        self._prefix_of = prefix_of
+
+    def _prefix(self, word: bytes, prefixes: dict[bytes, int]) -> int:
+        p = self.spec.prefix_len
+        if word.isascii():
+            return prefixes.get(word[:p], self.dummy) if len(word) > p else self.dummy
+        text = word.decode("utf-8")  # prefixes count characters, not bytes
+        return prefixes.get(text[:p].encode("utf-8"), self.dummy) if len(text) > p else self.dummy
+
+    def ids(self, tokens: list[bytes]) -> list[int]:
+        """Feature ids of `tokens` (the keys of `extract`, as a multiset); unknown keys give `dummy`."""
+        # Everything runs as map() over C callables: no Python bytecode per token.
+        unknown = self.unknown
+        tids = list(map(self._tokens.get, tokens, repeat(unknown)))
+        ids = list(map(self._unigram.__getitem__, tids))
+        n = self.spec.word_ngrams
+        if n >= 2:
+            base, dummy = repeat(self.base), repeat(self.dummy)
+            pairs = list(map(add, map(mul, tids, base), tids[1:]))
+            ids += map(self._bigram.get, pairs, dummy)
+            if n == 3:
+                ids += map(self._trigram.get, map(add, map(mul, pairs, base), tids[2:]), dummy)
+        if self.spec.prefix_len:
+            ids += map(self._prefix_of.__getitem__, tids)
+            if unknown in tids:
+                prefixes = self._prefixes
+                ids += [self._prefix(w, prefixes) for w, t in zip(tokens, tids) if t == unknown]
+        return ids

@@ -90,13 +90,13 @@ class Featurizer:
         self.index: dict[Key, int] = {}
         self.idf = np.zeros(0)
 
-    def doc_keys(self, tokens: list[str]) -> set[Key]:
-        return set(extract(tokens, self.spec))
+    def doc_keys(self, tokens: list[str]) -> Counter[Key]:
+        return Counter(extract(tokens, self.spec))
 
-    def fit(self, docs: Sequence[set[Key]]) -> Featurizer:
+    def fit(self, docs: Sequence[Counter[Key]]) -> Featurizer:
         df: Counter[Key] = Counter()
         for keys in docs:
-            df.update(keys)
+            df.update(keys.keys())
         kept = sorted((k for k, c in df.items() if c >= self.min_df), key=key_to_str)
         self.keys = kept
         self.index = {k: i for i, k in enumerate(kept)}
@@ -106,18 +106,23 @@ class Featurizer:
         self.idf = np.log((1.0 + n) / (1.0 + counts)) + 1.0
         return self
 
-    def transform(self, docs: Sequence[set[Key]]) -> sp.csr_matrix:
+    def transform(self, docs: Sequence[Counter[Key]]) -> sp.csr_matrix:
+        """Rows ``count * idf / sqrt(sum(count * idf**2))``, as `Model` computes them."""
         indptr = [0]
         indices: list[int] = []
+        counts: list[int] = []
         get = self.index.get
         for keys in docs:
-            ids = sorted(i for i in map(get, keys) if i is not None)
-            indices.extend(ids)
+            known = sorted((i, c) for i, c in ((get(k), c) for k, c in keys.items()) if i is not None)
+            indices.extend(i for i, _ in known)
+            counts.extend(c for _, c in known)
             indptr.append(len(indices))
         idx = np.asarray(indices, dtype=np.int64)
-        data = self.idf[idx] if len(idx) else np.zeros(0)
-        X = sp.csr_matrix((data, idx, np.asarray(indptr)), shape=(len(docs), len(self.keys)))
-        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        c = np.asarray(counts, dtype=np.float64)
+        idf = self.idf[idx] if len(idx) else np.zeros(0)
+        X = sp.csr_matrix((c * idf, idx, np.asarray(indptr)), shape=(len(docs), len(self.keys)))
+        S = sp.csr_matrix((c * idf * idf, idx, np.asarray(indptr)), shape=(len(docs), len(self.keys)))
+        norms = np.sqrt(np.asarray(S.sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         return sp.csr_matrix(sp.diags(1.0 / norms) @ X)
 
@@ -271,7 +276,7 @@ def train(
     steps = len(specs) * cfg.folds
     step = 0
     for spec in specs:
-        docs = [set(extract(t, spec)) for t in tokens]
+        docs = [Counter(extract(t, spec)) for t in tokens]
         topic_oof = {C: np.zeros(Y.shape) for C in cfg.topic_C}
         tone_oof = {C: np.zeros(len(y), dtype=np.int64) for C in cfg.tone_C}
         for train_idx, test_idx in splits:
@@ -303,12 +308,18 @@ def train(
     thresholds = best_thresholds(oof, Y)
     say(f"chosen: word_ngrams={spec.word_ngrams} prefix_len={spec.prefix_len} topic_C={topic_C} tone_C={tone_C}")
     say("fitting the final model on all training data")
-    docs = [set(extract(t, spec)) for t in tokens]
+    docs = [Counter(extract(t, spec)) for t in tokens]
     feat = Featurizer(spec, cfg.min_df).fit(docs)
     X = feat.transform(docs)
     topic_heads = _topic_heads(X, Y, topic_C, cfg)
     tone_head = _tone_head(X, y, tone_C, cfg)
     tone_order = [tones[int(c)] for c in tone_head.classes_]
+    tone_coef, tone_intercept = tone_head.coef_.T.copy(), tone_head.intercept_.copy()
+    if len(tone_order) == 2:
+        # Two tones: scikit-learn fits one logistic score z for the second
+        # class; softmax over logits (0, z) gives the same probabilities.
+        tone_coef = np.hstack([np.zeros_like(tone_coef), tone_coef])
+        tone_intercept = np.concatenate([[0.0], tone_intercept])
     selection = {
         "grid": grid,
         "chosen": {
@@ -335,8 +346,8 @@ def train(
         idf=feat.idf,
         topic_coef=np.column_stack([h.coef_.ravel() for h in topic_heads]),
         topic_intercept=np.array([h.intercept_[0] for h in topic_heads]),
-        tone_coef=tone_head.coef_.T.copy(),
-        tone_intercept=tone_head.intercept_.copy(),
+        tone_coef=tone_coef,
+        tone_intercept=tone_intercept,
         topics=topics,
         tones=tone_order,
         thresholds=thresholds,

@@ -28,7 +28,8 @@ class Prediction:
     tone_scores : Mapping[str, float]
         Every tone mapped to its probability; they sum to 1.
     n_features : int
-        How many known features the sentence had. 0 means the model saw
+        How many known feature occurrences (words, n-grams, prefixes the
+        model has weights for) the sentence had. 0 means the model saw
         nothing it knows: for text without any word (empty, blank,
         punctuation only) the result is defined as no topics and neutral
         with probability 1; for words the model has never seen the scores

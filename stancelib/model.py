@@ -1,12 +1,14 @@
 """`Model`: a trained linear classifier with a topic head and a tone head.
 
-Prediction is numpy and the standard library only. A sentence becomes the set
-of its known feature ids; its TF-IDF vector is binary term presence times IDF,
-L2-normalised, so the logits are
+Prediction is numpy and the standard library only. A sentence becomes the list
+of its known feature occurrences (see `features.FeatureIndex`); its vector is
+count times IDF, divided by the square root of the sum of IDF squared over the
+occurrences, so the logits are
 
     z = (sum of rows W[ids]) / sqrt(sum of idf[ids] ** 2) + b
 
-with W = coef * idf folded in at load time. Topics use independent sigmoids
+summed over occurrences, with W = coef * idf folded in at load time. (For a
+sentence without repeated n-grams this is plain L2-normalised binary TF-IDF.) Topics use independent sigmoids
 with per-topic thresholds; tone uses a softmax.
 """
 
@@ -23,9 +25,9 @@ import numpy as np
 
 from . import modelfile
 from .errors import InputTypeError, ModelLoadError
-from .features import FeatureSpec, Key, extract, str_to_key
+from .features import FeatureIndex, FeatureSpec
 from .labels import Prediction
-from .text import tokenize
+from .text import tokenize_bytes
 
 __all__ = ["Model", "Scores"]
 
@@ -131,14 +133,20 @@ class Model:
         self._tone_coef = np.ascontiguousarray(tone_coef, dtype=np.float64)
         self._topic_intercept = np.ascontiguousarray(topic_intercept, dtype=np.float64)
         self._tone_intercept = np.ascontiguousarray(tone_intercept, dtype=np.float64)
-        self._index: dict[Key, int] = {str_to_key(s): i for i, s in enumerate(self._vocabulary)}
-        if len(self._index) != n:
+        if len(set(self._vocabulary)) != n:
             raise ModelLoadError("the vocabulary has repeated entries; retrain the model")
+        self._features = FeatureIndex(self._vocabulary, spec)
         # One gather serves both heads and the norm: columns are
-        # [topic logits | tone logits | idf**2], each row pre-scaled by idf.
-        self._table = np.hstack(
-            [self._topic_coef * self._idf[:, None], self._tone_coef * self._idf[:, None],
-             (self._idf**2)[:, None]]
+        # [topic logits | tone logits | idf**2], each row pre-scaled by idf,
+        # plus a final all-zero row for every key the model does not know.
+        self._table = np.vstack(
+            [
+                np.hstack(
+                    [self._topic_coef * self._idf[:, None], self._tone_coef * self._idf[:, None],
+                     (self._idf**2)[:, None]]
+                ),
+                np.zeros((1, k + m + 1)),
+            ]
         )
         self._bias = np.concatenate([self._topic_intercept, self._tone_intercept])
         self._bias_list: list[float] = self._bias.tolist()
@@ -247,12 +255,14 @@ class Model:
         """Feature keys in stored form, in column order (a copy)."""
         return list(self._vocabulary)
 
-    def feature_ids(self, text: str) -> list[int]:
-        """Sorted ids of the known features of `text` (each once)."""
-        get = self._index.get
-        ids = set(map(get, extract(tokenize(text), self.spec)))
-        ids.discard(None)
-        return sorted(ids)  # type: ignore[type-var]
+    def feature_counts(self, text: str) -> dict[int, int]:
+        """Known feature ids of `text` with how often each occurs, in id order."""
+        counts: dict[int, int] = {}
+        dummy = self._features.dummy
+        for i in sorted(self._features.ids(tokenize_bytes(text))):
+            if i != dummy:
+                counts[i] = counts.get(i, 0) + 1
+        return counts
 
     # ------------------------------------------------------------ predict
     @overload
@@ -285,16 +295,15 @@ class Model:
         return [make(text, (tp, op), n) for text, tp, op, n in zip(items, topic_rows, tone_rows, counts)]
 
     def _predict_one(self, text: str) -> Prediction:
-        get = self._index.get
-        tokens = tokenize(text)
-        ids = set(map(get, extract(tokens, self.spec)))
-        ids.discard(None)
+        tokens = tokenize_bytes(text)
+        ids = self._features.ids(tokens)
+        known = len(ids) - ids.count(self._features.dummy)
         extra = self.extra_logits([text])[0] if self.has_extra_logits else None
-        if not ids:
+        if not known:
             return self._featureless(text, tokens, extra)
         # reduceat, as in the batch path, so both sum in the same order.
-        row = np.add.reduceat(self._table.take(list(ids), axis=0), _FIRST, axis=0)[0].tolist()
-        return self._make(text, _probabilities(row, self._bias_list, self._k, extra), len(ids))
+        row = np.add.reduceat(self._table.take(ids, axis=0), _FIRST, axis=0)[0].tolist()
+        return self._make(text, _probabilities(row, self._bias_list, self._k, extra), known)
 
     def _make(self, text: str, probs: tuple[list[float], list[float]], n: int) -> Prediction:
         topic_p, tone_p = probs
@@ -307,7 +316,7 @@ class Model:
             n,
         )
 
-    def _featureless(self, text: str, tokens: list[str], extra: list[float] | None) -> Prediction:
+    def _featureless(self, text: str, tokens: list[bytes], extra: list[float] | None) -> Prediction:
         if not tokens and self._empty_tones is not None:
             return Prediction(text, (), self._empty_topics, "neutral", self._empty_tones, 0)
         # Words, but none the model knows: the prior, i.e. intercepts only.
@@ -315,6 +324,11 @@ class Model:
 
     def score_batch(self, texts: Sequence[str]) -> Scores:
         """Probabilities for a batch, as arrays, without building `Prediction` objects.
+
+        The fast path for large jobs: the final transform is vectorised, so
+        the values agree with `predict` to within a few units in the last
+        place (about 1e-15), not bit for bit; `predict` itself is bit-identical
+        between single and batch calls.
 
         Parameters
         ----------
@@ -324,72 +338,127 @@ class Model:
         -------
         Scores
             ``topic_probs`` (n, n_topics), ``tone_probs`` (n, n_tones) and
-            ``n_features`` (n,), equal to what `predict` returns. Text without
-            words gets topic probabilities 0 and tone neutral with probability
-            1 (if the model has a neutral tone); text with only unknown words
-            gets the model's prior.
+            ``n_features`` (n,). Text without words gets topic probabilities 0
+            and tone neutral with probability 1 (if the model has a neutral
+            tone); text with only unknown words gets the model's prior.
         """
         items = _as_str_list(texts)
-        topic_rows, tone_rows, counts = self._rows(items)
-        return Scores(
-            np.array(topic_rows, dtype=np.float64).reshape(len(items), self._k),
-            np.array(tone_rows, dtype=np.float64).reshape(len(items), len(self.tones)),
-            np.array(counts, dtype=np.int64),
-        )
-
-    def _rows(self, items: Sequence[str]) -> tuple[list[list[float]], list[list[float]], list[int]]:
-        topic_rows: list[list[float]] = []
-        tone_rows: list[list[float]] = []
-        counts: list[int] = []
-        # Chunks keep the gathered rows in cache between take and reduceat.
+        k, m = self._k, len(self.tones)
+        topic = np.empty((len(items), k))
+        tone = np.empty((len(items), m))
+        counts = np.empty(len(items), dtype=np.int64)
         for start in range(0, len(items), _CHUNK):
-            self._chunk_rows(items[start : start + _CHUNK], topic_rows, tone_rows, counts)
-        return topic_rows, tone_rows, counts
+            chunk = items[start : start + _CHUNK]
+            stop = start + len(chunk)
+            sums, sizes = self._sums(chunk)
+            size = np.asarray(sizes, dtype=np.int64)
+            z = np.tile(self._bias, (len(chunk), 1))
+            if sums is not None:
+                z[size > 0] = sums[:, :-1] / np.sqrt(sums[:, -1:]) + self._bias
+            if self.has_extra_logits:
+                z += np.asarray(self.extra_logits(chunk), dtype=np.float64)
+            # |z| <= 500 keeps exp finite, so one exp serves sigmoid and softmax.
+            ez = np.exp(np.clip(z, -500.0, 500.0))
+            topic[start:stop] = ez[:, :k] / (ez[:, :k] + 1.0)
+            tone[start:stop] = ez[:, k:] / ez[:, k:].sum(axis=1, keepdims=True)
+            wordless = size < 0
+            if self._empty_tones is not None and wordless.any():
+                topic[start:stop][wordless] = 0.0
+                tone[start:stop][wordless] = list(self._empty_tones.values())
+            counts[start:stop] = np.maximum(size, 0)
+        return Scores(topic, tone, counts)
 
-    def _chunk_rows(
-        self, items: Sequence[str], topic_rows: list[list[float]], tone_rows: list[list[float]], counts: list[int]
-    ) -> None:
-        """Append each item's probabilities, computed exactly as `_predict_one` does.
-
-        The gather and the row sums are vectorised; the final transform runs
-        the same scalar code as a single prediction, so batch and one-by-one
-        results are bit-identical.
-        """
-        get = self._index.get
-        spec = self.spec
+    def _sums(self, items: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
+        """Summed table rows of the items with a known feature, and per item its
+        number of known features (-1: no word at all)."""
+        features = self._features.ids
+        dummy = self._features.dummy
         flat: list[int] = []
         sizes: list[int] = []
+        lengths: list[int] = []  # ids per item with at least one known feature
         for text in items:
-            tokens = tokenize(text)
+            tokens = tokenize_bytes(text)
             if not tokens:
                 sizes.append(-1)
                 continue
-            ids = set(map(get, extract(tokens, spec)))
-            ids.discard(None)
-            sizes.append(len(ids))
-            flat.extend(ids)  # type: ignore[arg-type]
-        sums: list[list[float]] = []
-        if flat:
-            gathered = self._table.take(flat, axis=0)
-            starts = np.cumsum([0] + [n for n in sizes if n > 0][:-1])
-            sums = np.add.reduceat(gathered, starts, axis=0).tolist()
+            ids = features(tokens)
+            known = len(ids) - ids.count(dummy)
+            sizes.append(known)
+            if known:
+                flat += ids
+                lengths.append(len(ids))
+        if not flat:
+            return None, sizes
+        starts = np.cumsum([0, *lengths[:-1]])
+        # reduceat sums each item's rows in order, exactly as `_predict_one` does.
+        return np.add.reduceat(self._table.take(flat, axis=0), starts, axis=0), sizes
+
+    def _rows(self, items: Sequence[str]) -> tuple[list[list[float]], list[list[float]], list[int]]:
+        """Per-item probabilities as lists, computed exactly as `_predict_one` does.
+
+        The gather and the row sums are vectorised in chunks (which keeps the
+        gathered rows in cache); the final transform runs the same scalar code
+        as a single prediction, so batch and one-by-one results are
+        bit-identical.
+        """
+        topic_rows: list[list[float]] = []
+        tone_rows: list[list[float]] = []
+        counts: list[int] = []
         bias, k = self._bias_list, self._k
-        extras: list[list[float]] | list[None] = (
-            self.extra_logits(items) if self.has_extra_logits else [None] * len(items)
-        )
         prior = _prior(bias, k)
         empty = ([0.0] * k, list(self._empty_tones.values())) if self._empty_tones is not None else None
-        it = iter(sums)
-        for n, extra in zip(sizes, extras):
-            if n > 0:
-                tp, op = _probabilities(next(it), bias, k, extra)
-            elif n < 0 and empty is not None:
-                tp, op = empty
-            else:
-                tp, op = prior if extra is None else _prior(bias, k, extra)
-            topic_rows.append(tp)
-            tone_rows.append(op)
-            counts.append(max(n, 0))
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start : start + _CHUNK]
+            sums, sizes = self._sums(chunk)
+            extras: list[list[float]] | list[None] = (
+                self.extra_logits(chunk) if self.has_extra_logits else [None] * len(chunk)
+            )
+            it = iter(sums.tolist() if sums is not None else ())
+            for n, extra in zip(sizes, extras):
+                if n > 0:
+                    tp, op = _probabilities(next(it), bias, k, extra)
+                elif n < 0 and empty is not None:
+                    tp, op = empty
+                else:
+                    tp, op = prior if extra is None else _prior(bias, k, extra)
+                topic_rows.append(tp)
+                tone_rows.append(op)
+                counts.append(max(n, 0))
+        return topic_rows, tone_rows, counts
+
+    # ------------------------------------------------------------ pickling
+    def _state(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this model (subclasses extend it)."""
+        return {
+            "vocabulary": self._vocabulary,
+            "idf": self._idf,
+            "topic_coef": self._topic_coef,
+            "topic_intercept": self._topic_intercept,
+            "tone_coef": self._tone_coef,
+            "tone_intercept": self._tone_intercept,
+            "topics": self.topics,
+            "tones": self.tones,
+            "thresholds": self.thresholds,
+            "spec": self.spec,
+            "metadata": dict(self.metadata),
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling is only for handing a model to worker processes; model
+        # files on disk are never pickles (see `save`).
+        return (_rebuild, (type(self), self._state()))
+
+    def __repr__(self) -> str:
+        name = self.metadata.get("name", "unnamed")
+        return (
+            f"<stancelib.Model {name!r}: {len(self._vocabulary)} features, "
+            f"topics={list(self.topics)}, tones={list(self.tones)}>"
+        )
+
+
+def _rebuild(cls: type[Model], state: dict[str, Any]) -> Model:
+    return cls(**state)
+
 
 def _sigmoid(z: float) -> float:
     if z >= 0:

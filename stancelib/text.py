@@ -16,9 +16,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "tokenize"]
+__all__ = ["normalize", "tokenize", "tokenize_bytes"]
 
 _TOKEN = re.compile(r"[^\W_]+")
+
+# For ASCII text the same rules fit in one bytes.translate: letters are
+# lower-cased, digits kept, every other byte becomes a space to split on.
+_ASCII_TABLE = bytes(
+    (c | 0x20 if chr(c).isalpha() else c) if chr(c).isalnum() else 0x20 for c in range(128)
+) + b" " * 128
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -63,6 +69,24 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+def tokenize_bytes(text: str) -> list[bytes]:
+    """`tokenize`, with each token as UTF-8 bytes: the prediction fast path.
+
+    ASCII text, the common case, is cut by one ``bytes.translate`` and
+    ``split``, several times faster than a regular expression; other text goes
+    through the regular expression. Both give exactly the tokens of the rules
+    above (`tokenize` is defined through this function).
+
+    Examples
+    --------
+    >>> tokenize_bytes("New START, 2010")
+    [b'new', b'start', b'2010']
+    """
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_TABLE).split()
+    return [w.encode("utf-8") for w in _TOKEN.findall(normalize(text))]
+
+
 def tokenize(text: str) -> list[str]:
     """Split `text` into normalised word tokens.
 
@@ -81,4 +105,4 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("Kim Jong-un's ICBM test, 2017.")
     ['kim', 'jong', 'un', 's', 'icbm', 'test', '2017']
     """
-    return _TOKEN.findall(normalize(text))
+    return [w.decode("utf-8") for w in tokenize_bytes(text)]

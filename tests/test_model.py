@@ -30,11 +30,19 @@ def test_probabilities_by_hand(tiny_model: Model) -> None:
     assert p.n_features == 2
 
 
-def test_repeated_words_count_once(tiny_model: Model) -> None:
-    once = tiny_model.predict("iran condemn")
-    twice = tiny_model.predict("Iran iran IRAN condemn condemn")
-    assert once.topic_scores == twice.topic_scores
-    assert once.tone_scores == twice.tone_scores
+def test_repeated_words_by_hand(tiny_model: Model) -> None:
+    p = tiny_model.predict("Iran iran IRAN condemn condemn")
+    # Occurrences: iran x3, condemn x2 -> numerator 3 * 4 for iran, norm sqrt(3 + 2).
+    assert p.topic_scores["iran"] == pytest.approx(sigmoid(12 / math.sqrt(5) - 1), abs=1e-12)
+    e = math.exp(6 / math.sqrt(5))
+    assert p.tone_scores["critical"] == pytest.approx(e / (e + 2), abs=1e-12)
+    assert p.n_features == 5
+
+
+def test_binary_text_is_plain_l2_tfidf(tiny_model: Model) -> None:
+    # Without repeats the vector is the L2-normalised presence vector.
+    p = tiny_model.predict("iran nuclear welcome")
+    assert p.topic_scores["arms_control"] == pytest.approx(sigmoid(4 / math.sqrt(3) - 1), abs=1e-12)
 
 
 def test_thresholds_decide_topics(tiny_model: Model) -> None:
@@ -111,6 +119,18 @@ def test_bad_input_types(tiny_model: Model, bad: object, match: str) -> None:
         tiny_model.predict(bad)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         tiny_model.predict(bad)  # type: ignore[arg-type]
+
+
+def test_pickle_round_trip_for_workers(tiny_model: Model) -> None:
+    import pickle
+
+    again = pickle.loads(pickle.dumps(tiny_model))
+    assert again.predict(["iran welcome", "condemn"]) == tiny_model.predict(["iran welcome", "condemn"])
+    assert repr(again) == repr(tiny_model) and "tiny" in repr(again)
+
+
+def test_feature_counts(tiny_model: Model) -> None:
+    assert tiny_model.feature_counts("Iran, iran and Syria!") == {0: 2, 5: 1}
 
 
 def test_score_batch_arrays(tiny_model: Model) -> None:

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from stancelib.features import FeatureSpec, extract, key_to_str, str_to_key
-from stancelib.text import normalize, tokenize
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stancelib.features import FeatureIndex, FeatureSpec, extract, key_to_str, str_to_key
+from stancelib.text import _TOKEN, normalize, tokenize, tokenize_bytes
 
 
 @pytest.mark.parametrize(
@@ -53,3 +56,29 @@ def test_key_round_trip(key: object) -> None:
 def test_bad_feature_spec(ngrams: int, prefix: int) -> None:
     with pytest.raises(ValueError, match="must be"):
         FeatureSpec(ngrams, prefix)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120) | st.text(alphabet=st.characters(max_codepoint=127), max_size=120))
+def test_fast_tokenizer_equals_the_rules(text: str) -> None:
+    expected = _TOKEN.findall(normalize(text))
+    assert tokenize(text) == expected
+    assert [w.decode() for w in tokenize_bytes(text)] == expected
+
+
+VOCAB = ["iran", "talks", "nuclear", "iran talks", "talks on", "<negot", "<sanct", "new start treaty",
+         "new", "start", "treaty", "new start", "start treaty", "дипломатия", "<дипло"]
+
+
+@pytest.mark.parametrize("spec", [FeatureSpec(1, 0), FeatureSpec(2, 0), FeatureSpec(2, 5), FeatureSpec(3, 5)])
+@pytest.mark.parametrize(
+    "text",
+    ["Iran talks on nuclear negotiations", "sanctions sanct negotiator", "New START treaty, new start",
+     "", "unknown words only", "Дипломатия дипломатиями", "talks talks talks"],
+)
+def test_feature_index_equals_extract(spec: FeatureSpec, text: str) -> None:
+    index = FeatureIndex(VOCAB, spec)
+    known = {str_to_key(v): i for i, v in enumerate(VOCAB)}
+    expected = sorted(known[k] for k in extract(tokenize(text), spec) if k in known)
+    got = sorted(i for i in index.ids(tokenize_bytes(text)) if i != index.dummy)
+    assert got == expected

@@ -1,0 +1,141 @@
+"""The two peers stancelib is measured against, trained on the same corpus.
+
+* a scikit-learn TF-IDF + LogisticRegression Pipeline per head (one-vs-rest
+  for topics, multinomial for tone), class-balanced, C=4;
+* fastText supervised per head (one-vs-all loss for topics, softmax for tone),
+  word bigrams.
+
+Both get the same text preprocessing advantage we give ourselves: fastText
+sees text already lower-cased and split by stancelib's tokenizer (done once,
+outside any timing), since fastText only splits on whitespace.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stancelib.dataset import Record
+from stancelib.text import tokenize
+
+THRESHOLD = 0.5
+
+
+class SklearnPeer:
+    name = "sklearn"
+
+    def __init__(self, topics: Sequence[str], tones: Sequence[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.pipeline import Pipeline
+
+        self.topics, self.tones = list(topics), list(tones)
+
+        def vec() -> Any:
+            return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+
+        self.topic_pipe = Pipeline([("tfidf", vec()), ("clf", OneVsRestClassifier(
+            LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear")))])
+        self.tone_pipe = Pipeline([("tfidf", vec()), ("clf", LogisticRegression(
+            C=4.0, class_weight="balanced", max_iter=3000))])
+
+    def fit(self, records: Sequence[Record]) -> SklearnPeer:
+        texts = [r.text for r in records]
+        Y = np.array([[t in r.topics for t in self.topics] for r in records], dtype=int)
+        self.topic_pipe.fit(texts, Y)
+        self.tone_pipe.fit(texts, [r.tone for r in records])
+        return self
+
+    def predict_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.topic_pipe.predict_proba([text])[0], self.tone_pipe.predict_proba([text])[0]
+
+    def predict_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self.topic_pipe.predict_proba(texts), self.tone_pipe.predict_proba(texts)
+
+    def labels(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        topic_p, tone_p = self.predict_batch(texts)
+        classes = list(self.tone_pipe.classes_)
+        tone_idx = np.array([self.tones.index(classes[i]) for i in tone_p.argmax(axis=1)])
+        return topic_p >= THRESHOLD, tone_idx
+
+    def save(self, directory: Path) -> Path:
+        import joblib
+
+        path = directory / "sklearn-peer.joblib"
+        joblib.dump((self.topic_pipe, self.tone_pipe), path)
+        return path
+
+
+def fasttext_text(text: str) -> str:
+    return " ".join(tokenize(text))
+
+
+class FastTextPeer:
+    name = "fastText"
+
+    def __init__(self, topics: Sequence[str], tones: Sequence[str]) -> None:
+        self.topics, self.tones = list(topics), list(tones)
+        self.dir = Path(tempfile.mkdtemp(prefix="stancelib-bench-ft-"))
+
+    def fit(self, records: Sequence[Record]) -> FastTextPeer:
+        import fasttext
+
+        topic_file, tone_file = self.dir / "topics.txt", self.dir / "tone.txt"
+        with topic_file.open("w") as ft, tone_file.open("w") as fo:
+            for r in records:
+                labels = " ".join(f"__label__{t}" for t in r.topics) or "__label__offagenda"
+                text = fasttext_text(r.text)
+                ft.write(f"{labels} {text}\n")
+                fo.write(f"__label__{r.tone} {text}\n")
+        common = {"wordNgrams": 2, "epoch": 25, "lr": 0.5, "dim": 50, "minCount": 1, "thread": 1, "seed": 0,
+                  "verbose": 0}
+        self.topic_model = fasttext.train_supervised(str(topic_file), loss="ova", **common)
+        self.tone_model = fasttext.train_supervised(str(tone_file), loss="softmax", **common)
+        return self
+
+    def predict_one(self, text: str) -> tuple[Any, Any]:
+        # fasttext 0.9.3's predict on a bare str breaks under numpy 2: pass a one-element list.
+        return self.topic_model.predict([text], k=-1), self.tone_model.predict([text], k=-1)
+
+    def predict_batch(self, texts: list[str]) -> tuple[Any, Any]:
+        return self.topic_model.predict(texts, k=-1), self.tone_model.predict(texts, k=-1)
+
+    def labels(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        prepared = [fasttext_text(t) for t in texts]
+        (topic_labels, topic_probs), (tone_labels, _) = self.predict_batch(prepared)
+        Y = np.zeros((len(texts), len(self.topics)), dtype=bool)
+        for i, (labels, probs) in enumerate(zip(topic_labels, topic_probs)):
+            for label, p in zip(labels, probs):
+                name = label.removeprefix("__label__")
+                if name in self.topics and p >= THRESHOLD:
+                    Y[i, self.topics.index(name)] = True
+        tone_idx = np.array([self.tones.index(labels[0].removeprefix("__label__")) for labels in tone_labels])
+        return Y, tone_idx
+
+    def save(self, directory: Path) -> tuple[Path, Path]:
+        a, b = directory / "ft-topics.bin", directory / "ft-tone.bin"
+        self.topic_model.save_model(str(a))
+        self.tone_model.save_model(str(b))
+        return a, b
+
+
+def fasttext_available() -> bool:
+    try:
+        import fasttext  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")

