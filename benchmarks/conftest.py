@@ -88,8 +88,12 @@ def render_table() -> str:
             continue
         values = [row.get(s) for s in SYSTEMS]
         lines.append(
-            f"| {metric} | {unit} | " + " | ".join(_fmt(v) for v in values) + " | "
-            + _ratio(metric, better, values[0], values[1]) + " | " + _ratio(metric, better, values[0], values[2])
+            f"| {metric} | {unit} | "
+            + " | ".join(_fmt(v) for v in values)
+            + " | "
+            + _ratio(metric, better, values[0], values[1])
+            + " | "
+            + _ratio(metric, better, values[0], values[2])
             + f" | {target} |"
         )
     notes = [
@@ -97,14 +101,20 @@ def render_table() -> str:
         "Ratios are speed-ups (or accuracy ratios) of stancelib over the peer: above 1× means stancelib is better.",
     ]
     if "numpy_import_s" in extra:
-        notes.append(f"Bare `python -c 'import numpy'`: {extra['numpy_import_s']:.3f} s; "
-                     f"stancelib cold start / numpy = {REPORT['cold_start_s']['stancelib'] / extra['numpy_import_s']:.2f}×.")
+        notes.append(
+            f"Bare `python -c 'import numpy'`: {extra['numpy_import_s']:.3f} s; "
+            f"stancelib cold start / numpy = {REPORT['cold_start_s']['stancelib'] / extra['numpy_import_s']:.2f}×."
+        )
     if "scaling" in extra:
-        notes.append(f"2-core scaling of stancelib (score arrays, {extra['scaling_n']:,} sentences): "
-                     f"{extra['scaling']:.2f}× one process.")
+        notes.append(
+            f"2-core scaling of stancelib (score arrays, {extra['scaling_n']:,} sentences): "
+            f"{extra['scaling']:.2f}× one process."
+        )
     if "sklearn_modules_after_predict" in extra:
-        notes.append(f"Modules of sklearn/scipy/joblib imported by `import stancelib` + load + predict: "
-                     f"{extra['sklearn_modules_after_predict']}.")
+        notes.append(
+            f"Modules of sklearn/scipy/joblib imported by `import stancelib` + load + predict: "
+            f"{extra['sklearn_modules_after_predict']}."
+        )
     for key, value in sorted(extra.items()):
         if key.startswith("note_"):
             notes.append(str(value))
@@ -118,7 +128,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "summary.md").write_text(
         f"# Benchmark summary\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}.\n\n{table}\n", encoding="utf-8")
+        f"Python {platform.python_version()}.\n\n{table}\n",
+        encoding="utf-8",
+    )
     (RESULTS / "summary.json").write_text(json.dumps(REPORT, indent=2, default=str), encoding="utf-8")
     terminalreporter.write_sep("=", "stancelib benchmark summary")
     terminalreporter.write_line(table)

@@ -40,10 +40,15 @@ class SklearnPeer:
         def vec() -> Any:
             return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
 
-        self.topic_pipe = Pipeline([("tfidf", vec()), ("clf", OneVsRestClassifier(
-            LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear")))])
-        self.tone_pipe = Pipeline([("tfidf", vec()), ("clf", LogisticRegression(
-            C=4.0, class_weight="balanced", max_iter=3000))])
+        self.topic_pipe = Pipeline(
+            [
+                ("tfidf", vec()),
+                ("clf", OneVsRestClassifier(LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear"))),
+            ]
+        )
+        self.tone_pipe = Pipeline(
+            [("tfidf", vec()), ("clf", LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000))]
+        )
 
     def fit(self, records: Sequence[Record]) -> SklearnPeer:
         texts = [r.text for r in records]
@@ -93,8 +98,16 @@ class FastTextPeer:
                 text = fasttext_text(r.text)
                 ft.write(f"{labels} {text}\n")
                 fo.write(f"__label__{r.tone} {text}\n")
-        common = {"wordNgrams": 2, "epoch": 25, "lr": 0.5, "dim": 50, "minCount": 1, "thread": 1, "seed": 0,
-                  "verbose": 0}
+        common = {
+            "wordNgrams": 2,
+            "epoch": 25,
+            "lr": 0.5,
+            "dim": 50,
+            "minCount": 1,
+            "thread": 1,
+            "seed": 0,
+            "verbose": 0,
+        }
         self.topic_model = fasttext.train_supervised(str(topic_file), loss="ova", **common)
         self.tone_model = fasttext.train_supervised(str(tone_file), loss="softmax", **common)
         return self

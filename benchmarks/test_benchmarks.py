@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from peers import FastTextPeer, SklearnPeer, fasttext_available, fasttext_text
 
 import stancelib
 from stancelib.batch import score_texts
@@ -21,8 +22,6 @@ from stancelib.dataset import Record, read_records
 from stancelib.fit import TrainConfig, train
 from stancelib.metrics import evaluate, evaluate_arrays
 from stancelib.registry import shipped_model_path
-
-from peers import FastTextPeer, SklearnPeer, fasttext_available, fasttext_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "training" / "data"
@@ -70,31 +69,37 @@ def _percentiles(benchmark: Any) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------ single sentence
-def test_single_stancelib(benchmark: Any, model: stancelib.Model, pinned: list[str], short: bool,
-                          report: dict[str, Any]) -> None:
+def test_single_stancelib(
+    benchmark: Any, model: stancelib.Model, pinned: list[str], short: bool, report: dict[str, Any]
+) -> None:
     it = itertools.cycle(pinned)
-    benchmark.pedantic(lambda: model.predict(next(it)), rounds=3000 if short else 20000, iterations=1,
-                       warmup_rounds=300)
+    benchmark.pedantic(
+        lambda: model.predict(next(it)), rounds=3000 if short else 20000, iterations=1, warmup_rounds=300
+    )
     report["single_p50_us"]["stancelib"], report["single_p99_us"]["stancelib"] = _percentiles(benchmark)
 
 
-def test_single_fasttext(benchmark: Any, peers: dict[str, Any], pinned: list[str], short: bool,
-                         report: dict[str, Any]) -> None:
+def test_single_fasttext(
+    benchmark: Any, peers: dict[str, Any], pinned: list[str], short: bool, report: dict[str, Any]
+) -> None:
     if "fastText" not in peers:
         pytest.skip("fastText not installed")
     peer = peers["fastText"]
     prepared = itertools.cycle([fasttext_text(s) for s in pinned])
-    benchmark.pedantic(lambda: peer.predict_one(next(prepared)), rounds=3000 if short else 20000, iterations=1,
-                       warmup_rounds=300)
+    benchmark.pedantic(
+        lambda: peer.predict_one(next(prepared)), rounds=3000 if short else 20000, iterations=1, warmup_rounds=300
+    )
     report["single_p50_us"]["fastText"], report["single_p99_us"]["fastText"] = _percentiles(benchmark)
 
 
-def test_single_sklearn(benchmark: Any, peers: dict[str, Any], pinned: list[str], short: bool,
-                        report: dict[str, Any]) -> None:
+def test_single_sklearn(
+    benchmark: Any, peers: dict[str, Any], pinned: list[str], short: bool, report: dict[str, Any]
+) -> None:
     peer = peers["sklearn"]
     it = itertools.cycle(pinned)
-    benchmark.pedantic(lambda: peer.predict_one(next(it)), rounds=300 if short else 2000, iterations=1,
-                       warmup_rounds=20)
+    benchmark.pedantic(
+        lambda: peer.predict_one(next(it)), rounds=300 if short else 2000, iterations=1, warmup_rounds=20
+    )
     report["single_p50_us"]["sklearn"], report["single_p99_us"]["sklearn"] = _percentiles(benchmark)
 
 
@@ -104,15 +109,17 @@ def _batch_texts(dev_records: list[Record], n: int) -> list[str]:
     return list(itertools.islice(itertools.cycle(base), n))
 
 
-def test_batch_stancelib(benchmark: Any, model: stancelib.Model, dev_records: list[Record],
-                         report: dict[str, Any]) -> None:
+def test_batch_stancelib(
+    benchmark: Any, model: stancelib.Model, dev_records: list[Record], report: dict[str, Any]
+) -> None:
     texts = _batch_texts(dev_records, 20_000)
     benchmark.pedantic(model.predict, args=(texts,), rounds=3, iterations=1, warmup_rounds=1)
     report["batch_per_s"]["stancelib"] = len(texts) / benchmark.stats.stats.median
 
 
-def test_batch_fasttext(benchmark: Any, peers: dict[str, Any], dev_records: list[Record],
-                        report: dict[str, Any]) -> None:
+def test_batch_fasttext(
+    benchmark: Any, peers: dict[str, Any], dev_records: list[Record], report: dict[str, Any]
+) -> None:
     if "fastText" not in peers:
         pytest.skip("fastText not installed")
     texts = [fasttext_text(t) for t in _batch_texts(dev_records, 20_000)]
@@ -120,21 +127,22 @@ def test_batch_fasttext(benchmark: Any, peers: dict[str, Any], dev_records: list
     report["batch_per_s"]["fastText"] = len(texts) / benchmark.stats.stats.median
 
 
-def test_batch_sklearn(benchmark: Any, peers: dict[str, Any], dev_records: list[Record],
-                       report: dict[str, Any]) -> None:
+def test_batch_sklearn(
+    benchmark: Any, peers: dict[str, Any], dev_records: list[Record], report: dict[str, Any]
+) -> None:
     texts = _batch_texts(dev_records, 20_000)
     benchmark.pedantic(peers["sklearn"].predict_batch, args=(texts,), rounds=3, iterations=1, warmup_rounds=1)
     report["batch_per_s"]["sklearn"] = len(texts) / benchmark.stats.stats.median
 
 
-def test_batch_two_cores(benchmark: Any, model: stancelib.Model, dev_records: list[Record],
-                         report: dict[str, Any]) -> None:
+def test_batch_two_cores(
+    benchmark: Any, model: stancelib.Model, dev_records: list[Record], report: dict[str, Any]
+) -> None:
     texts = _batch_texts(dev_records, 100_000)
     t = time.perf_counter()
     one = score_texts(texts, model=model, n_jobs=1)
     one_s = time.perf_counter() - t
-    two = benchmark.pedantic(score_texts, args=(texts,), kwargs={"model": model, "n_jobs": 2}, rounds=1,
-                             iterations=1)
+    two = benchmark.pedantic(score_texts, args=(texts,), kwargs={"model": model, "n_jobs": 2}, rounds=1, iterations=1)
     assert np.array_equal(one.tone_probs, two.tone_probs)
     report["batch_1core_scores_per_s"]["stancelib"] = len(texts) / one_s
     report["batch_2cores_per_s"]["stancelib"] = len(texts) / benchmark.stats.stats.median
@@ -170,14 +178,18 @@ def test_cold_start(benchmark: Any, peers: dict[str, Any], short: bool, report: 
     report["_baseline"]["sklearn_modules_after_predict"] = modules.strip()
     with tempfile.TemporaryDirectory() as tmp:
         sk_path = peers["sklearn"].save(Path(tmp))
-        code = (f"import joblib; a, b = joblib.load({str(sk_path)!r}); "
-                "a.predict_proba(['iran talks']); b.predict_proba(['iran talks'])")
+        code = (
+            f"import joblib; a, b = joblib.load({str(sk_path)!r}); "
+            "a.predict_proba(['iran talks']); b.predict_proba(['iran talks'])"
+        )
         report["cold_start_s"]["sklearn"] = _best_of([sys.executable, "-c", code], n)[0]
         report["model_mb"]["sklearn"] = sk_path.stat().st_size / 1e6
         if "fastText" in peers:
             a, b = peers["fastText"].save(Path(tmp))
-            code = (f"import fasttext; a = fasttext.load_model({str(a)!r}); b = fasttext.load_model({str(b)!r}); "
-                    "a.predict(['iran talks'], k=-1); b.predict(['iran talks'], k=-1)")
+            code = (
+                f"import fasttext; a = fasttext.load_model({str(a)!r}); b = fasttext.load_model({str(b)!r}); "
+                "a.predict(['iran talks'], k=-1); b.predict(['iran talks'], k=-1)"
+            )
             report["cold_start_s"]["fastText"] = _best_of([sys.executable, "-c", code], n)[0]
             report["model_mb"]["fastText"] = (a.stat().st_size + b.stat().st_size) / 1e6
 
@@ -198,27 +210,36 @@ def test_size_and_memory(benchmark: Any, report: dict[str, Any]) -> None:
     code = RSS.format(bench=str(ROOT / "benchmarks"))
     out = benchmark.pedantic(
         lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout,
-        rounds=1, iterations=1)
+        rounds=1,
+        iterations=1,
+    )
     report["rss_after_load_mb"]["stancelib"] = float(out.strip())
     assert report["model_mb"]["stancelib"] <= 10
 
 
 # ----------------------------------------------------------------- training
-def test_training_time(benchmark: Any, model: stancelib.Model, train_records: list[Record],
-                       report: dict[str, Any]) -> None:
+def test_training_time(
+    benchmark: Any, model: stancelib.Model, train_records: list[Record], report: dict[str, Any]
+) -> None:
     chosen = model.metadata["training"]["selection"]["chosen"]
-    config = TrainConfig(word_ngrams=(chosen["word_ngrams"],), prefix_len=(chosen["prefix_len"],),
-                         topic_C=(chosen["topic_C"],), tone_C=(chosen["tone_C"],))
+    config = TrainConfig(
+        word_ngrams=(chosen["word_ngrams"],),
+        prefix_len=(chosen["prefix_len"],),
+        topic_C=(chosen["topic_C"],),
+        tone_C=(chosen["tone_C"],),
+    )
     benchmark.pedantic(train, args=(train_records,), kwargs={"config": config}, rounds=1, iterations=1)
     report["train_s"]["stancelib"] = benchmark.stats.stats.median
     report["_baseline"]["note_train"] = (
         "Training time is the final fit with the shipped settings plus out-of-fold threshold tuning; "
-        f"the full cross-validated selection took {model.metadata['training']['seconds']} s when the model was built.")
+        f"the full cross-validated selection took {model.metadata['training']['seconds']} s when the model was built."
+    )
 
 
 # ----------------------------------------------------------------- accuracy
-def test_accuracy(model: stancelib.Model, peers: dict[str, Any], dev_records: list[Record],
-                  report: dict[str, Any]) -> None:
+def test_accuracy(
+    model: stancelib.Model, peers: dict[str, Any], dev_records: list[Record], report: dict[str, Any]
+) -> None:
     ours = evaluate(model, dev_records)
     report["topic_micro_f1"]["stancelib"] = ours["topic_micro_f1"]
     report["tone_macro_f1"]["stancelib"] = ours["tone_macro_f1"]
@@ -232,6 +253,7 @@ def test_accuracy(model: stancelib.Model, peers: dict[str, Any], dev_records: li
         report["tone_macro_f1"][name] = m["tone_macro_f1"]
     report["_baseline"]["note_accuracy"] = (
         f"Accuracy on the {len(dev_records)} dev sentences; peers use threshold 0.5 per topic, "
-        "stancelib its tuned per-topic thresholds.")
+        "stancelib its tuned per-topic thresholds."
+    )
     assert ours["topic_micro_f1"] > 0.5 and statistics.fmean([ours["tone_macro_f1"]]) > 0.5
     json.dumps(report, default=str)

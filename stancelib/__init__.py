@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import overload
 
 from ._version import __version__
+from .document import DocumentAnalysis, SentenceResult, TopicSummary, analyze_with
 from .errors import (
     DataError,
     InputError,
@@ -20,7 +21,6 @@ from .errors import (
     ModelLoadError,
     StanceLibError,
 )
-from .document import DocumentAnalysis, SentenceResult, TopicSummary, analyze_with
 from .explain import Explanation, explain_with
 from .labels import Prediction
 from .model import Model
@@ -48,16 +48,14 @@ __all__ = [
 
 
 @overload
-def predict(texts: str, *, model: Model | str | None = None) -> Prediction: ...
+def predict(texts: str, *, model: Model | str | None = None) -> Prediction: ...  # type: ignore[overload-overlap]
 
 
 @overload
 def predict(texts: Iterable[str], *, model: Model | str | None = None) -> list[Prediction]: ...
 
 
-def predict(
-    texts: str | Iterable[str], *, model: Model | str | None = None
-) -> Prediction | list[Prediction]:
+def predict(texts: str | Iterable[str], *, model: Model | str | None = None) -> Prediction | list[Prediction]:
     """Label one sentence (a `str`) or a batch (any other iterable of `str`).
 
     Uses the shipped model unless `model` is given; it is loaded on the first

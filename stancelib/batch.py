@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import InputError, StanceLibError
 import numpy as np
 
+from .errors import InputError, StanceLibError
 from .model import Model, Scores, _as_str_list
 from .registry import load_model
 

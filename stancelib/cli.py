@@ -32,7 +32,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_model(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--model", default=DEFAULT_MODEL, metavar="NAME|DIR",
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="NAME|DIR",
         help=f"shipped model name or model directory (default: {DEFAULT_MODEL})",
     )
 
@@ -43,16 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser(
-        "predict", help="label sentences given as arguments, on stdin, or in a file",
+        "predict",
+        help="label sentences given as arguments, on stdin, or in a file",
         description="Label sentences. Give them as arguments, as '-' to read one sentence per "
         "line from stdin, or with --input FILE to stream a large .txt/.jsonl/.csv file.",
     )
     p.add_argument("texts", nargs="*", metavar="SENTENCE", help="sentences to label, or '-' for stdin")
-    p.add_argument("--format", choices=("table", "jsonl", "csv"), default=None,
-                   help="output format (default: table on a terminal, jsonl for --input)")
+    p.add_argument(
+        "--format",
+        choices=("table", "jsonl", "csv"),
+        default=None,
+        help="output format (default: table on a terminal, jsonl for --input)",
+    )
     p.add_argument("--input", metavar="FILE", help="stream a .txt (one text per line), .jsonl or .csv file")
     p.add_argument("--output", metavar="FILE", help="write results here (with --input; default stdout)")
-    p.add_argument("--input-format", choices=("txt", "jsonl", "csv"), help="override the format guessed from --input's suffix")
+    p.add_argument(
+        "--input-format", choices=("txt", "jsonl", "csv"), help="override the format guessed from --input's suffix"
+    )
     p.add_argument("--text-field", default="text", help="JSONL field holding the text (default: text)")
     p.add_argument("--text-column", default=None, help="CSV column holding the text (default: text)")
     p.add_argument("--jobs", type=int, default=0, help="worker processes for --input (default: all cores)")
@@ -61,13 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p)
 
     p = sub.add_parser(
-        "analyze", help="analyse a document: per-topic stance summary and every sentence",
+        "analyze",
+        help="analyse a document: per-topic stance summary and every sentence",
         description="Segment a document into sentences, label each, and summarise the stance per topic. "
         "With --input, analyse one document per record of a .txt/.jsonl/.csv file.",
     )
     p.add_argument("file", nargs="?", metavar="FILE|-", help="the document (a text file, or '-' for stdin)")
-    p.add_argument("--format", choices=("text", "json", "jsonl", "csv"), default="text",
-                   help="text report or JSON (default: text); jsonl/csv with --input")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "jsonl", "csv"),
+        default="text",
+        help="text report or JSON (default: text); jsonl/csv with --input",
+    )
     p.add_argument("--input", metavar="FILE", help="one document per record (.txt line, .jsonl, .csv)")
     p.add_argument("--output", metavar="FILE", help="with --input: where to write (default stdout)")
     p.add_argument("--input-format", choices=("txt", "jsonl", "csv"))
@@ -78,16 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     _add_model(p)
 
-    p = sub.add_parser("explain", help="show the n-grams behind a sentence's topics and tone",
-                       description="Show each feature's exact contribution to the predicted topics and tone.")
+    p = sub.add_parser(
+        "explain",
+        help="show the n-grams behind a sentence's topics and tone",
+        description="Show each feature's exact contribution to the predicted topics and tone.",
+    )
     p.add_argument("text", metavar="SENTENCE")
     p.add_argument("--top", type=int, default=8, help="features to show per label (default: 8)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     _add_model(p)
 
-    p = sub.add_parser("train", help="train a model on labelled JSONL or CSV",
-                       description="Train a model: cross-validated feature and C selection, per-topic thresholds, "
-                       "dev metrics, model card. Needs the 'train' extra: pip install 'stancelib[train]'.")
+    p = sub.add_parser(
+        "train",
+        help="train a model on labelled JSONL or CSV",
+        description="Train a model: cross-validated feature and C selection, per-topic thresholds, "
+        "dev metrics, model card. Needs the 'train' extra: pip install 'stancelib[train]'.",
+    )
     p.add_argument("--data", required=True, metavar="FILE", help="training data (.jsonl or .csv)")
     p.add_argument("--dev", metavar="FILE", help="held-out data for the reported metrics")
     p.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
@@ -96,9 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--quick", action="store_true", help="no grid search: one feature setting and one C per head")
 
-    p = sub.add_parser("evaluate", help="metrics of a model on labelled data",
-                       description="Report per-topic precision/recall/F1, topic micro/macro-F1, tone accuracy, "
-                       "macro-F1 and the confusion matrix on labelled data.")
+    p = sub.add_parser(
+        "evaluate",
+        help="metrics of a model on labelled data",
+        description="Report per-topic precision/recall/F1, topic micro/macro-F1, tone accuracy, "
+        "macro-F1 and the confusion matrix on labelled data.",
+    )
     p.add_argument("--data", required=True, metavar="FILE")
     p.add_argument("--format", choices=("text", "json"), default="text")
     _add_model(p)
@@ -126,10 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
+        # Point stdout at devnull so the interpreter's final flush does not fail again.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
 
 
@@ -143,10 +164,7 @@ def _cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         parser.error("--output needs --input")
     if not args.texts:
         parser.error("give a sentence, '-' for stdin, or --input FILE")
-    if args.texts == ["-"]:
-        texts = [line.rstrip("\r\n") for line in sys.stdin]
-    else:
-        texts = list(args.texts)
+    texts = [line.rstrip("\r\n") for line in sys.stdin] if args.texts == ["-"] else list(args.texts)
     model = load_model(args.model)
     predictions = model.predict(texts)
     fmt = args.format or "table"
@@ -165,9 +183,15 @@ def _print_predictions(
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["text", "topics", "tone", *(f"topic_{t}" for t in topics), *(f"tone_{t}" for t in tones)])
         for p in predictions:
-            w.writerow([p.text, ";".join(p.topics), p.tone,
-                        *(f"{p.topic_scores[t]:.4f}" for t in topics),
-                        *(f"{p.tone_scores[t]:.4f}" for t in tones)])
+            w.writerow(
+                [
+                    p.text,
+                    ";".join(p.topics),
+                    p.tone,
+                    *(f"{p.topic_scores[t]:.4f}" for t in topics),
+                    *(f"{p.tone_scores[t]:.4f}" for t in tones),
+                ]
+            )
         return
     for p in predictions:
         topics_text = ", ".join(f"{t} {p.topic_scores[t]:.2f}" for t in p.topics) or "off-agenda"
@@ -194,8 +218,13 @@ def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str
     if args.input != "-" and not os.path.isfile(args.input):
         parser.error(f"--input {args.input}: no such file")
     opts = BatchOptions(
-        mode=mode, input_format=in_fmt, output_format=fmt, text_field=text_field,
-        jobs=jobs, skip_bad=args.skip_bad, model=str(args.model),
+        mode=mode,
+        input_format=in_fmt,
+        output_format=fmt,
+        text_field=text_field,
+        jobs=jobs,
+        skip_bad=args.skip_bad,
+        model=str(args.model),
     )
     show = not args.quiet and sys.stderr.isatty()
     started = time.perf_counter()
@@ -271,7 +300,11 @@ def render_report(analysis: Any) -> str:
     lines.append("")
     if analysis.topics:
         tones = list(analysis.tone_scores)
-        header = f"{'topic':<14}{'sentences':>10}  " + "".join(f"{t:>12}" for t in tones) + f"{'score':>8}  driving sentences"
+        header = (
+            f"{'topic':<14}{'sentences':>10}  "
+            + "".join(f"{t:>12}" for t in tones)
+            + f"{'score':>8}  driving sentences"
+        )
         lines.append(header)
         lines.append("-" * len(header))
         for s in analysis.topics.values():
@@ -320,8 +353,14 @@ def _cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     from .fit import train_to_directory
 
     train_to_directory(
-        args.data, args.dev, args.out, name=args.name, seed=args.seed, folds=args.folds,
-        quick=args.quick, progress=lambda line: print(line, file=sys.stderr, flush=True),
+        args.data,
+        args.dev,
+        args.out,
+        name=args.name,
+        seed=args.seed,
+        folds=args.folds,
+        quick=args.quick,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     return 0
 
@@ -351,5 +390,7 @@ def _cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"thresholds: {dict(zip(model.topics, model.thresholds))}")
     dev = meta.get("metrics", {}).get("dev")
     if dev:
-        print(f"dev: topic micro-F1 {dev['topic_micro_f1']:.3f}, tone macro-F1 {dev['tone_macro_f1']:.3f} (n={dev['n']})")
+        print(
+            f"dev: topic micro-F1 {dev['topic_micro_f1']:.3f}, tone macro-F1 {dev['tone_macro_f1']:.3f} (n={dev['n']})"
+        )
     return 0

@@ -35,9 +35,7 @@ def _require_dask() -> Any:
         import dask.dataframe as dd
         import pandas as pd
     except ImportError:
-        raise MissingExtraError(
-            'the Dask integration needs the dask extra: pip install "stancelib[dask]"'
-        ) from None
+        raise MissingExtraError('the Dask integration needs the dask extra: pip install "stancelib[dask]"') from None
     return dd, pd
 
 
@@ -93,8 +91,9 @@ def label_pandas(texts: Any, model: str | os.PathLike[str] | None = None) -> Any
     return pd.DataFrame(columns, index=texts.index)
 
 
-def label_dataframe(frame: Any, column: str = "text", *, model: str | os.PathLike[str] | None = None,
-                    keep: bool = True) -> Any:
+def label_dataframe(
+    frame: Any, column: str = "text", *, model: str | os.PathLike[str] | None = None, keep: bool = True
+) -> Any:
     """Label the text column of a Dask DataFrame, partition by partition.
 
     Parameters

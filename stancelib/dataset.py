@@ -36,9 +36,7 @@ class Record:
     line: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"text": self.text, "topics": list(self.topics), "tone": self.tone}, ensure_ascii=False
-        )
+        return json.dumps({"text": self.text, "topics": list(self.topics), "tone": self.tone}, ensure_ascii=False)
 
 
 def read_records(
@@ -72,10 +70,7 @@ def read_records(
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise DataError([f"{p}:{line}: not valid UTF-8; save the file as UTF-8"]) from None
-    if p.suffix.lower() == ".csv":
-        rows = _csv_rows(content, str(p))
-    else:
-        rows = _jsonl_rows(content, str(p))
+    rows = _csv_rows(content, str(p)) if p.suffix.lower() == ".csv" else _jsonl_rows(content, str(p))
     return parse_lines(rows, source=str(p), topics=topics, tones=tones)
 
 
@@ -101,9 +96,7 @@ def _csv_rows(content: str, source: str) -> Iterator[tuple[int, object]]:
     names = [h.strip().lower() for h in header]
     missing = [k for k in _KEYS if k not in names]
     if missing:
-        yield 1, DataError(
-            [f"{source}:1: the CSV header must name the columns text, topics, tone; missing {missing}"]
-        )
+        yield 1, DataError([f"{source}:1: the CSV header must name the columns text, topics, tone; missing {missing}"])
         return
     cols = {k: names.index(k) for k in _KEYS}
     while True:
@@ -118,16 +111,25 @@ def _csv_rows(content: str, source: str) -> Iterator[tuple[int, object]]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(names):
-            yield number, DataError(
-                [f"{source}:{number}: {len(row)} fields, the header has {len(names)}; quote fields that contain commas"]
+            yield (
+                number,
+                DataError(
+                    [
+                        f"{source}:{number}: {len(row)} fields, the header has {len(names)}; "
+                        "quote fields that contain commas"
+                    ]
+                ),
             )
             continue
         topic_cell = row[cols["topics"]].strip()
-        yield number, {
-            "text": row[cols["text"]],
-            "topics": [t.strip() for t in topic_cell.split(";")] if topic_cell else [],
-            "tone": row[cols["tone"]].strip(),
-        }
+        yield (
+            number,
+            {
+                "text": row[cols["text"]],
+                "topics": [t.strip() for t in topic_cell.split(";")] if topic_cell else [],
+                "tone": row[cols["tone"]].strip(),
+            },
+        )
 
 
 def parse_lines(

@@ -106,8 +106,7 @@ class DocumentAnalysis:
             "tone_score": self.tone_score,
             "topics": {name: s.to_dict() for name, s in self.topics.items()},
             "sentences": [
-                {"index": s.index, "start": s.start, "end": s.end, **s.prediction.to_dict()}
-                for s in self.sentences
+                {"index": s.index, "start": s.start, "end": s.end, **s.prediction.to_dict()} for s in self.sentences
             ],
         }
 
@@ -127,9 +126,7 @@ def analyze_with(model: Model, document: str) -> DocumentAnalysis:
     spans = segment(document)
     texts = [document[s:e] for s, e in spans]
     predictions = model.predict(texts)
-    sentences = tuple(
-        SentenceResult(i, s, e, p) for i, ((s, e), p) in enumerate(zip(spans, predictions))
-    )
+    sentences = tuple(SentenceResult(i, s, e, p) for i, ((s, e), p) in enumerate(zip(spans, predictions)))
     tones = model.tones
     tone_probs = np.array([[p.tone_scores[t] for t in tones] for p in predictions]).reshape(-1, len(tones))
     polar = "cooperative" in tones and "critical" in tones

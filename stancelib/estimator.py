@@ -87,9 +87,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Iterable[str], y: Sequence[Any]) -> StanceClassifier:
         config = TrainConfig(
-            word_ngrams=(self.word_ngrams,), prefix_len=(self.prefix_len,), topic_C=(float(self.topic_C),),
-            tone_C=(float(self.tone_C),), class_weight=self.class_weight, min_df=self.min_df,
-            folds=self.folds, seed=self.seed,
+            word_ngrams=(self.word_ngrams,),
+            prefix_len=(self.prefix_len,),
+            topic_C=(float(self.topic_C),),
+            tone_C=(float(self.tone_C),),
+            class_weight=self.class_weight,
+            min_df=self.min_df,
+            folds=self.folds,
+            seed=self.seed,
         )
         self.model_: Model = train(self._records(X, y), None, config).model
         self.classes_ = np.array(list(self.model_.tones))

@@ -157,8 +157,13 @@ def explain_with(model: Model, text: str, topics: tuple[str, ...] | None = None)
         values = contrib[:, j]
         topic_parts.append(
             LabelExplanation(
-                name, "topic", prediction.topic_scores[name], None,
-                float(bias[j] + values.sum()), float(bias[j]), explain_column(values, bias[j]),
+                name,
+                "topic",
+                prediction.topic_scores[name],
+                None,
+                float(bias[j] + values.sum()),
+                float(bias[j]),
+                explain_column(values, bias[j]),
             )
         )
     ranked = sorted(model.tones, key=lambda t: -prediction.tone_scores[t])
@@ -166,7 +171,12 @@ def explain_with(model: Model, text: str, topics: tuple[str, ...] | None = None)
     values = contrib[:, k + best] - contrib[:, k + second]
     b = float(bias[k + best] - bias[k + second])
     tone_part = LabelExplanation(
-        ranked[0], "tone", prediction.tone_scores[ranked[0]], ranked[1],
-        float(b + values.sum()), b, explain_column(values, b),
+        ranked[0],
+        "tone",
+        prediction.tone_scores[ranked[0]],
+        ranked[1],
+        float(b + values.sum()),
+        b,
+        explain_column(values, b),
     )
     return Explanation(prediction, tuple(topic_parts), tone_part)

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import add, mul
-from typing import Any, Union
+from typing import Any
 
 from .errors import ModelLoadError
 
 __all__ = ["FeatureSpec", "FeatureIndex", "Key", "extract", "key_to_str", "str_to_key"]
 
-Key = Union[str, tuple[str, ...]]
+Key = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def extract(tokens: list[str], spec: FeatureSpec) -> list[Key]:
     """
     keys: list[Key] = list(tokens)
     if spec.word_ngrams >= 2:
-        keys.extend(zip(tokens, tokens[1:]))
+        keys.extend(pairwise(tokens))
         if spec.word_ngrams == 3:
             keys.extend(zip(tokens, tokens[1:], tokens[2:]))
     p = spec.prefix_len
@@ -144,8 +144,8 @@ class FeatureIndex:
         p = spec.prefix_len
         prefix_of = [dummy] * base
         if p:
-            for word, t in tokens.items():
-                prefix_of[t] = self._prefix(word, prefixes)
+            for token, t in tokens.items():
+                prefix_of[t] = self._prefix(token, prefixes)
         self._tokens = tokens
         self._unigram = unigram
         self._bigram, self._trigram = ngrams

@@ -144,9 +144,7 @@ def _label_sets(records: Sequence[Record], folds: int) -> tuple[list[str], list[
     if len(records) < 2 * folds:
         problems.append(f"{source}: {len(records)} records; training needs at least {2 * folds}")
     if len(tones) < 2:
-        problems.append(
-            f"{source}: every record has tone {tones[0]!r}; the tone head needs at least two tones"
-        )
+        problems.append(f"{source}: every record has tone {tones[0]!r}; the tone head needs at least two tones")
     counts = Counter(t for r in records for t in r.topics)
     for t in topics:
         if counts[t] < folds:
@@ -267,9 +265,7 @@ def train(
     topics, tones = _label_sets(records, cfg.folds)
     Y, y = targets(records, topics, tones)
     tokens = [tokenize(r.text) for r in records]
-    splits = list(
-        StratifiedKFold(n_splits=cfg.folds, shuffle=True, random_state=cfg.seed).split(np.zeros(len(y)), y)
-    )
+    splits = list(StratifiedKFold(n_splits=cfg.folds, shuffle=True, random_state=cfg.seed).split(np.zeros(len(y)), y))
     specs = [FeatureSpec(w, p) for w in cfg.word_ngrams for p in cfg.prefix_len]
     grid: dict[str, Any] = {}
     best: tuple[float, FeatureSpec, float, float, np.ndarray] | None = None
@@ -380,7 +376,6 @@ def _with_metadata(model: Model, metadata: dict[str, Any]) -> Model:
     )
 
 
-
 def train_to_directory(
     data: str,
     dev: str | None,
@@ -408,10 +403,11 @@ def train_to_directory(
     dev_records = read_records(dev) if dev else None
     config = TrainConfig(seed=seed, folds=folds)
     if quick:
-        config = TrainConfig(
-            word_ngrams=(2,), prefix_len=(0,), topic_C=(8.0,), tone_C=(8.0,), seed=seed, folds=folds
-        )
-    say(f"training on {len(records)} records from {data}" + (f", dev {len(dev_records)} from {dev}" if dev_records else ""))
+        config = TrainConfig(word_ngrams=(2,), prefix_len=(0,), topic_C=(8.0,), tone_C=(8.0,), seed=seed, folds=folds)
+    say(
+        f"training on {len(records)} records from {data}"
+        + (f", dev {len(dev_records)} from {dev}" if dev_records else "")
+    )
     result = train(records, dev_records, config, name=name or Path(out).name, progress=say)
     if result.dev_metrics:
         say("")

@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["evaluate", "evaluate_arrays", "format_report", "targets"]
 
 
-def targets(
-    records: Sequence[Record], topics: Sequence[str], tones: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
+def targets(records: Sequence[Record], topics: Sequence[str], tones: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Topic indicator matrix and tone indices of `records`.
 
     Raises
@@ -106,8 +104,8 @@ def evaluate_arrays(
         tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
     micro = _prf(tp_all, fp_all, fn_all)[2]
     macro = float(np.mean([v["f1"] for v in per_topic.values()])) if per_topic else 0.0
-    off_true = ~t_true.any(axis=1)
-    off_pred = ~t_pred.any(axis=1)
+    off_true = np.asarray(~t_true.any(axis=1))
+    off_pred = np.asarray(~t_pred.any(axis=1))
     y_true = np.asarray(true_tone, dtype=np.int64)
     y_pred = np.asarray(pred_tone, dtype=np.int64)
     m = len(tones)

@@ -46,7 +46,7 @@ class Scores:
     n_features : ndarray of shape (n,), int
     """
 
-    __slots__ = ("topic_probs", "tone_probs", "n_features")
+    __slots__ = ("n_features", "tone_probs", "topic_probs")
 
     def __init__(self, topic_probs: np.ndarray, tone_probs: np.ndarray, n_features: np.ndarray):
         self.topic_probs = topic_probs
@@ -142,8 +142,11 @@ class Model:
         self._table = np.vstack(
             [
                 np.hstack(
-                    [self._topic_coef * self._idf[:, None], self._tone_coef * self._idf[:, None],
-                     (self._idf**2)[:, None]]
+                    [
+                        self._topic_coef * self._idf[:, None],
+                        self._tone_coef * self._idf[:, None],
+                        (self._idf**2)[:, None],
+                    ]
                 ),
                 np.zeros((1, k + m + 1)),
             ]
@@ -152,9 +155,11 @@ class Model:
         self._bias_list: list[float] = self._bias.tolist()
         self._k = k
         self._empty_topics = MappingProxyType({t: 0.0 for t in self.topics})
-        self._empty_tones = MappingProxyType(
-            {t: (1.0 if t == "neutral" else 0.0) for t in self.tones}
-        ) if "neutral" in self.tones else None
+        self._empty_tones = (
+            MappingProxyType({t: (1.0 if t == "neutral" else 0.0) for t in self.tones})
+            if "neutral" in self.tones
+            else None
+        )
 
     # ------------------------------------------------------------------ I/O
     @classmethod
@@ -170,7 +175,9 @@ class Model:
         source = str(Path(directory) / modelfile.METADATA_FILE)
         missing = [key for key in _ARRAY_KEYS if key not in arrays]
         if missing:
-            raise ModelLoadError(f"{Path(directory) / modelfile.ARRAYS_FILE}: missing arrays {missing}; retrain the model")
+            raise ModelLoadError(
+                f"{Path(directory) / modelfile.ARRAYS_FILE}: missing arrays {missing}; retrain the model"
+            )
         try:
             topics = [str(t) for t in metadata["topics"]]
             tones = [str(t) for t in metadata["tones"]]
@@ -225,7 +232,7 @@ class Model:
             }
         )
         vocab = np.frombuffer("\n".join(self._vocabulary).encode("utf-8"), dtype=np.uint8)
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "vocab": vocab,
             "idf": self._idf,
             "topic_coef": self._topic_coef,
@@ -266,7 +273,7 @@ class Model:
 
     # ------------------------------------------------------------ predict
     @overload
-    def predict(self, texts: str) -> Prediction: ...
+    def predict(self, texts: str) -> Prediction: ...  # type: ignore[overload-overlap]
 
     @overload
     def predict(self, texts: Iterable[str]) -> list[Prediction]: ...
@@ -503,15 +510,12 @@ def _as_str_list(texts: object) -> list[str]:
         )
     if isinstance(texts, Mapping):
         raise InputTypeError(
-            f"expected str or an iterable of str, got {type(texts).__name__}; pass its values, "
-            "e.g. list(d.values())"
+            f"expected str or an iterable of str, got {type(texts).__name__}; pass its values, e.g. list(d.values())"
         )
     try:
         items = list(texts)  # type: ignore[call-overload]
     except TypeError:
-        raise InputTypeError(
-            f"expected str or an iterable of str, got {type(texts).__name__}"
-        ) from None
+        raise InputTypeError(f"expected str or an iterable of str, got {type(texts).__name__}") from None
     for i, item in enumerate(items):
         if type(item) is not str:
             if isinstance(item, str):  # str subclasses, e.g. numpy.str_
@@ -530,4 +534,3 @@ def check_text(text: object, name: str = "text") -> str:
     if isinstance(text, str):
         return text
     raise InputTypeError(f"{name} must be str, got {type(text).__name__}")
-

@@ -71,9 +71,7 @@ def read(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, n
             f"{meta_path}: not valid JSON ({exc}); the file is damaged: copy it again or re-save the model"
         ) from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise ModelLoadError(
-            f"{meta_path}: not a stancelib model (expected \"format\": \"{FORMAT_NAME}\")"
-        )
+        raise ModelLoadError(f'{meta_path}: not a stancelib model (expected "format": "{FORMAT_NAME}")')
     version = metadata.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ModelLoadError(f"{meta_path}: 'format_version' must be an integer, got {version!r}")
@@ -103,9 +101,7 @@ def _read_arrays(root: Path, name: str, info: Any) -> dict[str, np.ndarray]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ModelLoadError(
-            f"{path}: missing; copy the whole model directory, not only {METADATA_FILE}"
-        ) from None
+        raise ModelLoadError(f"{path}: missing; copy the whole model directory, not only {METADATA_FILE}") from None
     actual = sha256_bytes(data)
     if actual != expected:
         raise ModelLoadError(
@@ -145,7 +141,7 @@ def write(
     buffer = io.BytesIO()
     # Fixed zip timestamps are not settable through numpy, but savez writes
     # none that vary, so the same arrays give the same bytes.
-    np.savez_compressed(buffer, **dict(sorted(arrays.items())))
+    np.savez_compressed(buffer, **dict(sorted(arrays.items())))  # type: ignore[arg-type]
     data = buffer.getvalue()
     meta = dict(metadata)
     meta["format"] = FORMAT_NAME

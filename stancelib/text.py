@@ -22,9 +22,9 @@ _TOKEN = re.compile(r"[^\W_]+")
 
 # For ASCII text the same rules fit in one bytes.translate: letters are
 # lower-cased, digits kept, every other byte becomes a space to split on.
-_ASCII_TABLE = bytes(
-    (c | 0x20 if chr(c).isalpha() else c) if chr(c).isalnum() else 0x20 for c in range(128)
-) + b" " * 128
+_ASCII_TABLE = (
+    bytes((c | 0x20 if chr(c).isalpha() else c) if chr(c).isalnum() else 0x20 for c in range(128)) + b" " * 128
+)
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -33,9 +33,7 @@ def _build_fold_table() -> dict[int, str]:
     table: dict[int, str] = {}
     for code in range(0xC0, 0x250):
         char = chr(code)
-        base = "".join(
-            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-        )
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
         if base != char and base.isascii() and base:
             table[code] = base
     table.update({ord("ß"): "ss", ord("æ"): "ae", ord("ø"): "o", ord("đ"): "d", ord("ł"): "l"})

@@ -67,7 +67,11 @@ def test_csv_input_keeps_columns(tmp_path: Path) -> None:
         w.writerow(["id", "body", "date"])
         for i, s in enumerate(SENTENCES):
             w.writerow([i, s.replace(".", ",\nand more."), "2019-05-01"])
-    run_batch(str(src), str(out), BatchOptions(input_format="csv", output_format="csv", text_field="body", jobs=2, chunk_size=2))
+    run_batch(
+        str(src),
+        str(out),
+        BatchOptions(input_format="csv", output_format="csv", text_field="body", jobs=2, chunk_size=2),
+    )
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert [r["id"] for r in rows] == [str(i) for i in range(len(SENTENCES))]
     assert rows[1]["date"] == "2019-05-01" and "\n" in rows[1]["body"]
@@ -87,8 +91,13 @@ def test_bad_record_stops_without_output(tmp_path: Path) -> None:
 
 def test_skip_bad_reports_line_numbers(tmp_path: Path) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    lines = [json.dumps({"id": 1, "text": "Talks resumed in Vienna."}), "{oops",
-             json.dumps({"id": 3, "text": None}), "", json.dumps({"id": 5, "text": "Iran nuclear talks."})]
+    lines = [
+        json.dumps({"id": 1, "text": "Talks resumed in Vienna."}),
+        "{oops",
+        json.dumps({"id": 3, "text": None}),
+        "",
+        json.dumps({"id": 5, "text": "Iran nuclear talks."}),
+    ]
     src.write_text("\n".join(lines) + "\n")
     report = run_batch(str(src), str(out), BatchOptions(input_format="jsonl", skip_bad=True))
     assert report.records == 2
@@ -106,8 +115,10 @@ def test_missing_text_column(tmp_path: Path) -> None:
 
 def test_analyze_mode(tmp_path: Path) -> None:
     src, out = tmp_path / "docs.jsonl", tmp_path / "out.jsonl"
-    docs = [{"id": "a", "text": "We welcome the talks on Syria. The talks open on Monday."},
-            {"id": "b", "text": "Iran must stop enriching uranium. We condemn it."}]
+    docs = [
+        {"id": "a", "text": "We welcome the talks on Syria. The talks open on Monday."},
+        {"id": "b", "text": "Iran must stop enriching uranium. We condemn it."},
+    ]
     src.write_text("".join(json.dumps(d) + "\n" for d in docs))
     run_batch(str(src), str(out), BatchOptions(mode="analyze", input_format="jsonl"))
     got = [json.loads(x) for x in out.read_text().splitlines()]
@@ -121,7 +132,9 @@ def test_cli_streaming_command(tmp_path: Path) -> None:
     write_jsonl(src, 30)
     done = subprocess.run(
         [sys.executable, "-m", "stancelib", "predict", "--input", str(src), "--output", str(out), "--jobs", "2"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     assert "30 records" in done.stderr
@@ -134,8 +147,23 @@ def test_interrupted_run_leaves_no_output(tmp_path: Path) -> None:
         for i in range(400_000):
             f.write(f"{SENTENCES[i % 4]} Item {i}.\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stancelib", "predict", "--input", str(src), "--output", str(out), "--jobs", "1", "--quiet"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "stancelib",
+            "predict",
+            "--input",
+            str(src),
+            "--output",
+            str(out),
+            "--jobs",
+            "1",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(tmp_path.glob(".out.jsonl.*.partial")):

@@ -17,8 +17,9 @@ from .conftest import DATA, ROOT
 
 
 def run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "stancelib", *args], input=stdin, capture_output=True,
-                          text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "stancelib", *args], input=stdin, capture_output=True, text=True, cwd=ROOT
+    )
 
 
 def test_predict_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,7 +73,7 @@ def test_help_explains_each_command() -> None:
         assert command in done.stdout
     for command in ("predict", "analyze", "explain", "train", "evaluate"):
         sub = run([command, "--help"])
-        assert sub.returncode == 0 and "--model" in sub.stdout or command == "train"
+        assert (sub.returncode == 0 and "--model" in sub.stdout) or command == "train"
 
 
 def test_runtime_error_exits_1(tmp_path: Path) -> None:

@@ -79,7 +79,9 @@ def test_validator_checks_balance_minima() -> None:
 def test_validator_command_fails_with_file_line(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "training.validate", str(BAD_TRAIN), str(BAD_DEV)],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 1
     assert f"{BAD_TRAIN}:2: malformed JSON" in done.stdout

@@ -17,11 +17,16 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_jsonl(tmp_path: Path) -> None:
-    p = write(tmp_path, "d.jsonl", '{"text": "a b c d", "topics": ["x"], "tone": "t"}\n\n'
-              '{"text": "e f g h", "topics": [], "tone": "u"}\n')
+    p = write(
+        tmp_path,
+        "d.jsonl",
+        '{"text": "a b c d", "topics": ["x"], "tone": "t"}\n\n{"text": "e f g h", "topics": [], "tone": "u"}\n',
+    )
     records = read_records(p)
     assert [(r.text, r.topics, r.tone, r.line) for r in records] == [
-        ("a b c d", ("x",), "t", 1), ("e f g h", (), "u", 3)]
+        ("a b c d", ("x",), "t", 1),
+        ("e f g h", (), "u", 3),
+    ]
 
 
 def test_csv(tmp_path: Path) -> None:
@@ -39,10 +44,13 @@ def test_csv(tmp_path: Path) -> None:
         ("a.jsonl", '["x"]\n', r"a\.jsonl:1: expected a JSON object"),
         ("a.jsonl", '{"text": 1, "topics": [], "tone": "t"}\n', r"a\.jsonl:1: 'text' must be a string, got int"),
         ("a.jsonl", '{"text": "x", "topics": ["B a"], "tone": "t"}\n', r"a\.jsonl:1: topic 'B a' is not a label name"),
-        ("a.jsonl", '{"text": "x", "topics": [], "tone": "t"}\n{"text": "X ", "topics": ["a"], "tone": "t"}\n',
-         r"a\.jsonl:2: same text as line 1 but different labels"),
+        (
+            "a.jsonl",
+            '{"text": "x", "topics": [], "tone": "t"}\n{"text": "X ", "topics": ["a"], "tone": "t"}\n',
+            r"a\.jsonl:2: same text as line 1 but different labels",
+        ),
         ("a.csv", "text,tone\nx,t\n", r"a\.csv:1: the CSV header must name the columns"),
-        ("a.csv", 'text,topics,tone\nx,,t,extra\n', r"a\.csv:2: 4 fields, the header has 3"),
+        ("a.csv", "text,topics,tone\nx,,t,extra\n", r"a\.csv:2: 4 fields, the header has 3"),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, name: str, content: str, message: str) -> None:

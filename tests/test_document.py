@@ -49,13 +49,11 @@ def test_overall_tone_is_mean_probability(tiny_model: Model) -> None:
     for tone in tiny_model.tones:
         assert a.tone_scores[tone] == pytest.approx(sum(r[tone] for r in rows) / 3)
     assert a.tone == max(a.tone_scores, key=lambda t: a.tone_scores[t])
-    assert a.tone_score == pytest.approx(
-        sum(r["cooperative"] - r["critical"] for r in rows) / 3)
+    assert a.tone_score == pytest.approx(sum(r["cooperative"] - r["critical"] for r in rows) / 3)
 
 
 def test_drivers_pick_the_strongest_sentences(tiny_model: Model) -> None:
-    doc = ("Iran meeting. We welcome Iran. Iran meeting today. We welcome Iran again. "
-           "We condemn Iran.")
+    doc = "Iran meeting. We welcome Iran. Iran meeting today. We welcome Iran again. We condemn Iran."
     a = analyze_with(tiny_model, doc)
     assert a.topics["iran"].count == 5
     # The three with a strong lean (|coop - crit| high) are welcome, welcome, condemn.

@@ -15,8 +15,7 @@ def test_tiny_model_contributions_by_hand(tiny_model: Model) -> None:
     (topic,) = e.topics
     assert topic.label == "iran"
     r = math.sqrt(2)
-    assert [(c.feature, c.value) for c in topic.contributions] == [("iran", pytest.approx(4 / r)),
-                                                                   ("welcome", 0.0)]
+    assert [(c.feature, c.value) for c in topic.contributions] == [("iran", pytest.approx(4 / r)), ("welcome", 0.0)]
     assert topic.bias == -1.0
     assert topic.logit == pytest.approx(4 / r - 1)
     assert e.tone.label == "cooperative"

@@ -55,8 +55,13 @@ def test_empty_string_is_defined(shipped_model: Model) -> None:
 
 @pytest.mark.parametrize(
     ("batch", "index", "kind"),
-    [([None], 0, "NoneType"), (["a", 1], 1, "int"), (["a", "b", b"c"], 2, "bytes"),
-     ([float("nan")], 0, "float"), (["a", ["b"]], 1, "list")],
+    [
+        ([None], 0, "NoneType"),
+        (["a", 1], 1, "int"),
+        (["a", "b", b"c"], 2, "bytes"),
+        ([float("nan")], 0, "float"),
+        (["a", ["b"]], 1, "list"),
+    ],
 )
 def test_non_str_items_name_index_and_type(batch: list[object], index: int, kind: str) -> None:
     with pytest.raises(InputTypeError, match=rf"item {index} of the batch is {kind}, not str"):
@@ -87,8 +92,10 @@ def test_pandas_series() -> None:
 
 
 def test_ten_megabyte_document(shipped_model: Model) -> None:
-    paragraph = ("The ministers discussed the Iran nuclear deal in Vienna. "
-                 "They condemned the strikes on Kharkiv. Talks will resume on Monday.\n")
+    paragraph = (
+        "The ministers discussed the Iran nuclear deal in Vienna. "
+        "They condemned the strikes on Kharkiv. Talks will resume on Monday.\n"
+    )
     doc = paragraph * (10_000_000 // len(paragraph))
     a = stancelib.analyze(doc)
     assert len(a.sentences) == 3 * (10_000_000 // len(paragraph))
@@ -140,8 +147,12 @@ def test_default_model_loads_once_under_16_threads(monkeypatch: pytest.MonkeyPat
 
 def test_threads_give_sequential_results(shipped_model: Model) -> None:
     base = [
-        "Iran must stop enriching uranium.", "We welcome the Minsk talks.", "The meeting is at noon.",
-        "Maduro blamed Washington for the blackout.", "Pyongyang fired a missile.", "",
+        "Iran must stop enriching uranium.",
+        "We welcome the Minsk talks.",
+        "The meeting is at noon.",
+        "Maduro blamed Washington for the blackout.",
+        "Pyongyang fired a missile.",
+        "",
     ]
     texts = [f"{base[i % len(base)]} {i}" for i in range(10_000)]
     expected = [(p.topics, p.tone, tuple(p.tone_scores.values())) for p in shipped_model.predict(texts)]
@@ -163,12 +174,18 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn",
 
 
 def test_bit_identical_across_processes_and_no_sklearn_on_predict_path() -> None:
-    outs = [subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT, check=True).stdout
-            for _ in range(2)]
+    outs = [
+        subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+        for _ in range(2)
+    ]
     assert outs[0] == outs[1]
     scores = json.loads(outs[0].splitlines()[0])
-    here = [[dict(p.topic_scores), dict(p.tone_scores)] for p in stancelib.predict(
-        ["Iran must stop enriching uranium.", "We welcome the Minsk talks.", "The meeting is at noon."])]
+    here = [
+        [dict(p.topic_scores), dict(p.tone_scores)]
+        for p in stancelib.predict(
+            ["Iran must stop enriching uranium.", "We welcome the Minsk talks.", "The meeting is at noon."]
+        )
+    ]
     assert scores == here  # JSON round-trips floats exactly
     assert json.loads(outs[0].splitlines()[1]) == []
 

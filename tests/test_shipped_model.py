@@ -94,9 +94,14 @@ def test_retraining_reproduces_the_shipped_arrays(shipped_model: Model, tmp_path
     chosen = shipped_model.metadata["training"]["selection"]["chosen"]
     cfg = shipped_model.metadata["training"]["config"]
     config = TrainConfig(
-        word_ngrams=(chosen["word_ngrams"],), prefix_len=(chosen["prefix_len"],),
-        topic_C=(chosen["topic_C"],), tone_C=(chosen["tone_C"],), class_weight=cfg["class_weight"],
-        min_df=cfg["min_df"], folds=cfg["folds"], seed=cfg["seed"],
+        word_ngrams=(chosen["word_ngrams"],),
+        prefix_len=(chosen["prefix_len"],),
+        topic_C=(chosen["topic_C"],),
+        tone_C=(chosen["tone_C"],),
+        class_weight=cfg["class_weight"],
+        min_df=cfg["min_df"],
+        folds=cfg["folds"],
+        seed=cfg["seed"],
     )
     records = read_records(DATA / "train.jsonl")
     assert stancelib.fit.data_hash(records) == shipped_model.metadata["training"]["data_sha256"]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,15 +65,37 @@ def test_fast_tokenizer_equals_the_rules(text: str) -> None:
     assert [w.decode() for w in tokenize_bytes(text)] == expected
 
 
-VOCAB = ["iran", "talks", "nuclear", "iran talks", "talks on", "<negot", "<sanct", "new start treaty",
-         "new", "start", "treaty", "new start", "start treaty", "дипломатия", "<дипло"]
+VOCAB = [
+    "iran",
+    "talks",
+    "nuclear",
+    "iran talks",
+    "talks on",
+    "<negot",
+    "<sanct",
+    "new start treaty",
+    "new",
+    "start",
+    "treaty",
+    "new start",
+    "start treaty",
+    "дипломатия",
+    "<дипло",
+]
 
 
 @pytest.mark.parametrize("spec", [FeatureSpec(1, 0), FeatureSpec(2, 0), FeatureSpec(2, 5), FeatureSpec(3, 5)])
 @pytest.mark.parametrize(
     "text",
-    ["Iran talks on nuclear negotiations", "sanctions sanct negotiator", "New START treaty, new start",
-     "", "unknown words only", "Дипломатия дипломатиями", "talks talks talks"],
+    [
+        "Iran talks on nuclear negotiations",
+        "sanctions sanct negotiator",
+        "New START treaty, new start",
+        "",
+        "unknown words only",
+        "Дипломатия дипломатиями",
+        "talks talks talks",
+    ],
 )
 def test_feature_index_equals_extract(spec: FeatureSpec, text: str) -> None:
     index = FeatureIndex(VOCAB, spec)

@@ -53,8 +53,15 @@ def test_custom_labels_come_from_the_data(tmp_path: Path) -> None:
         for tone, ow in tones.items():
             for k in range(12):
                 i += 1
-                rows.append(Record(f"{tw.split()[k % 3]} news {ow.split()[k % 2]} item number {i}",
-                                   (topic,) if topic else (), tone, "mem", i))
+                rows.append(
+                    Record(
+                        f"{tw.split()[k % 3]} news {ow.split()[k % 2]} item number {i}",
+                        (topic,) if topic else (),
+                        tone,
+                        "mem",
+                        i,
+                    )
+                )
     model = train(rows, config=QUICK).model
     assert model.topics == ("libya", "taiwan") and model.tones == ("angry", "calm")
     p = model.predict("Haftar forces near Tripoli, officials outraged")
@@ -83,10 +90,14 @@ def test_numpy_path_equals_sklearn_predict_proba(small: list[Record]) -> None:
 @pytest.mark.parametrize(
     ("records", "message"),
     [
-        ([Record(f"text {i}", (), "neutral", "f.jsonl", i) for i in range(20)],
-         r"every record has tone 'neutral'; the tone head needs at least two tones"),
-        ([Record(f"text {i}", ("iran",) if i == 0 else (), "a" if i % 2 else "b", "f.jsonl", i) for i in range(20)],
-         r"topic 'iran' occurs in only 1 record"),
+        (
+            [Record(f"text {i}", (), "neutral", "f.jsonl", i) for i in range(20)],
+            r"every record has tone 'neutral'; the tone head needs at least two tones",
+        ),
+        (
+            [Record(f"text {i}", ("iran",) if i == 0 else (), "a" if i % 2 else "b", "f.jsonl", i) for i in range(20)],
+            r"topic 'iran' occurs in only 1 record",
+        ),
         ([Record("x", (), "a", "f.jsonl", 1)], r"training needs at least"),
     ],
 )
@@ -116,8 +127,25 @@ def test_cli_train_and_evaluate(tmp_path: Path, small: list[Record]) -> None:
             w.writerow([r.text, ";".join(r.topics), r.tone])
     out = tmp_path / "m"
     done = subprocess.run(
-        [sys.executable, "-m", "stancelib", "train", "--data", str(data), "--dev", str(DATA / "dev.jsonl"),
-         "--out", str(out), "--quick", "--folds", "3"], capture_output=True, text=True, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "stancelib",
+            "train",
+            "--data",
+            str(data),
+            "--dev",
+            str(DATA / "dev.jsonl"),
+            "--out",
+            str(out),
+            "--quick",
+            "--folds",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     assert "topic micro-F1" in done.stderr and "confusion" in done.stderr
     card = (out / "MODEL_CARD.md").read_text()
@@ -126,8 +154,23 @@ def test_cli_train_and_evaluate(tmp_path: Path, small: list[Record]) -> None:
     assert meta["metrics"]["dev"]["n"] > 1000
     assert meta["training"]["data_sha256"] and meta["library_version"]
     Model.load(out)
-    ev = subprocess.run([sys.executable, "-m", "stancelib", "evaluate", "--model", str(out), "--data",
-                         str(DATA / "dev.jsonl"), "--format", "json"], capture_output=True, text=True, cwd=ROOT)
+    ev = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stancelib",
+            "evaluate",
+            "--model",
+            str(out),
+            "--data",
+            str(DATA / "dev.jsonl"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert ev.returncode == 0
     assert json.loads(ev.stdout)["topic_micro_f1"] == pytest.approx(meta["metrics"]["dev"]["topic_micro_f1"])
 
@@ -135,8 +178,12 @@ def test_cli_train_and_evaluate(tmp_path: Path, small: list[Record]) -> None:
 def test_cli_train_bad_data(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "x", "topics": ["Bad Label"], "tone": "neutral"}\n')
-    done = subprocess.run([sys.executable, "-m", "stancelib", "train", "--data", str(bad), "--out", str(tmp_path / "m")],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "stancelib", "train", "--data", str(bad), "--out", str(tmp_path / "m")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 1
     assert f"{bad}:1: topic 'Bad Label' is not a label name" in done.stderr
     assert "Traceback" not in done.stderr

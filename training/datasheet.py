@@ -12,7 +12,6 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 from stancelib.dataset import Record, read_records
 
@@ -38,6 +37,7 @@ def stats(name: str, records: Sequence[Record]) -> str:
     multi = Counter(len(r.topics) for r in bearing)
     words = sorted(len(r.text.split()) for r in records)
     heads = sum(1 for r in records if _headline(r.text))
+    n_multi = sum(v for k, v in multi.items() if k > 1)
     lines = [f"### {name}: {n} sentences", ""]
     lines += ["| topic | sentences | cooperative | critical | neutral |", "|---|---:|---:|---:|---:|"]
     for t in TOPICS:
@@ -49,7 +49,7 @@ def stats(name: str, records: Sequence[Record]) -> str:
     lines += [
         "",
         f"Topic-bearing sentences: {len(bearing)}; with two or more topics: "
-        f"{sum(v for k, v in multi.items() if k > 1)} ({sum(v for k, v in multi.items() if k > 1) / max(len(bearing), 1):.1%}); "
+        f"{n_multi} ({n_multi / max(len(bearing), 1):.1%}); "
         + ", ".join(f"{k} topics: {multi[k]}" for k in sorted(multi)),
         "",
         "| words | sentences |",

@@ -29,7 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         train_to_directory(
-            args.data, args.dev, args.out, name="fast", seed=args.seed, quick=args.quick,
+            args.data,
+            args.dev,
+            args.out,
+            name="fast",
+            seed=args.seed,
+            quick=args.quick,
             progress=lambda line: print(line, flush=True),
         )
     except StanceLibError as exc:

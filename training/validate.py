@@ -42,9 +42,12 @@ class Minima:
 
     def scaled(self, factor: float) -> Minima:
         return Minima(
-            math.ceil(self.records * factor), math.ceil(self.per_topic * factor),
-            math.ceil(self.per_cell * factor), math.ceil(self.offagenda * factor),
-            self.multi_topic_share, self.tone_share,
+            math.ceil(self.records * factor),
+            math.ceil(self.per_topic * factor),
+            math.ceil(self.per_cell * factor),
+            math.ceil(self.offagenda * factor),
+            self.multi_topic_share,
+            self.tone_share,
         )
 
 
@@ -99,13 +102,16 @@ def exact_duplicates(files: Sequence[list[Record]], problems: list[str]) -> None
             key = fold(r.text)
             if key in first:
                 e = first[key]
-                problems.append(f"{r.source}:{r.line}: duplicate of {e.source}:{e.line} (same text after case/space folding)")
+                problems.append(
+                    f"{r.source}:{r.line}: duplicate of {e.source}:{e.line} (same text after case/space folding)"
+                )
             else:
                 first[key] = r
 
 
-def near_duplicates(train: list[Record], dev: list[Record], problems: list[str],
-                    threshold: float = NEAR_DUPLICATE_JACCARD) -> None:
+def near_duplicates(
+    train: list[Record], dev: list[Record], problems: list[str], threshold: float = NEAR_DUPLICATE_JACCARD
+) -> None:
     """Report dev records whose token set has Jaccard >= threshold with a train record.
 
     Uses prefix filtering: two sets with Jaccard >= t share at least one of
@@ -172,11 +178,14 @@ def coverage(records: list[Record], minima: Minima, source: str, problems: list[
     tones = Counter(r.tone for r in records)
     for tone in TONES:
         if n and tones[tone] / n < minima.tone_share:
-            problems.append(f"{source}: tone {tone} is {tones[tone] / n:.1%} of records; at least {minima.tone_share:.0%} needed")
+            problems.append(
+                f"{source}: tone {tone} is {tones[tone] / n:.1%} of records; at least {minima.tone_share:.0%} needed"
+            )
 
 
-def validate(train_path: Path, dev_path: Path, train_minima: Minima = TRAIN_MINIMA,
-             dev_minima: Minima = DEV_MINIMA) -> list[str]:
+def validate(
+    train_path: Path, dev_path: Path, train_minima: Minima = TRAIN_MINIMA, dev_minima: Minima = DEV_MINIMA
+) -> list[str]:
     """All problems of the corpus, as ``file:line: what is wrong`` strings."""
     problems: list[str] = []
     train = read_file(train_path, problems)
