@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise, repeat
-from operator import add, mul
 from typing import Any
 
 from .errors import ModelLoadError
@@ -95,8 +94,8 @@ class FeatureIndex:
 
     Gives the same multiset of features as looking every key of `extract` up
     in the vocabulary, built for speed: tokens (UTF-8 bytes, from
-    `text.tokenize_bytes`) get integer ids once, n-grams are looked up by an
-    integer code, and every key the model does not know maps to one extra id,
+    `text.tokenize_bytes`) get integer ids once, n-grams are looked up by
+    tuples of those ids, and every key the model does not know maps to one extra id,
     `dummy`, whose table row is all zeros, so nothing has to be filtered out.
 
     Parameters
@@ -128,15 +127,12 @@ class FeatureIndex:
         self.unknown = unknown = len(tokens)
         self.base = base = unknown + 1
         unigram = [dummy] * base
-        # One table per n: a trigram code could equal a bigram code.
-        ngrams: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        # n-grams are keyed by tuples of token ids; one table per n.
+        ngrams: tuple[dict[tuple[int, ...], int], dict[tuple[int, ...], int]] = ({}, {})
         prefixes: dict[bytes, int] = {}
         for fid, key in enumerate(keys):
             if isinstance(key, tuple):
-                code = 0
-                for word in key:
-                    code = code * base + tokens[word.encode("utf-8")]
-                ngrams[len(key) - 2][code] = fid
+                ngrams[len(key) - 2][tuple(tokens[word.encode("utf-8")] for word in key)] = fid
             elif key.startswith("<"):
                 prefixes[key[1:].encode("utf-8")] = fid
             else:
@@ -167,11 +163,10 @@ class FeatureIndex:
         ids = list(map(self._unigram.__getitem__, tids))
         n = self.spec.word_ngrams
         if n >= 2:
-            base, dummy = repeat(self.base), repeat(self.dummy)
-            pairs = list(map(add, map(mul, tids, base), tids[1:]))
-            ids += map(self._bigram.get, pairs, dummy)
+            dummy = repeat(self.dummy)
+            ids += map(self._bigram.get, zip(tids, tids[1:]), dummy)
             if n == 3:
-                ids += map(self._trigram.get, map(add, map(mul, pairs, base), tids[2:]), dummy)
+                ids += map(self._trigram.get, zip(tids, tids[1:], tids[2:]), dummy)
         if self.spec.prefix_len:
             ids += map(self._prefix_of.__getitem__, tids)
             if unknown in tids:

@@ -467,38 +467,33 @@ def _rebuild(cls: type[Model], state: dict[str, Any]) -> Model:
     return cls(**state)
 
 
-def _sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
 def _probabilities(
     row: list[float], bias: list[float], k: int, extra: list[float] | None = None
 ) -> tuple[list[float], list[float]]:
     """Topic sigmoids and tone softmax from a summed table row ``[logits..., sum idf**2]``."""
     norm = math.sqrt(row[-1])
     if extra is None:
-        z = [row[i] / norm + bias[i] for i in range(len(bias))]
+        z = [r / norm + b for r, b in zip(row, bias)]
     else:
-        z = [row[i] / norm + bias[i] + extra[i] for i in range(len(bias))]
-    topic_p = [_sigmoid(v) for v in z[:k]]
+        z = [r / norm + b + e for r, b, e in zip(row, bias, extra)]
+    return _transform(z, k)
+
+
+def _transform(z: list[float], k: int) -> tuple[list[float], list[float]]:
+    """Sigmoids of the first `k` logits, softmax of the rest."""
+    exp = math.exp
+    # Clamping at -700 keeps exp(-v) finite; the sigmoid is 0 to double precision there.
+    topic_p = [1.0 / (1.0 + exp(-(v if v > -700.0 else -700.0))) for v in z[:k]]
     logits = z[k:]
     top = max(logits)
-    exps = [math.exp(z - top) for z in logits]
+    exps = [exp(v - top) for v in logits]
     total = sum(exps)
     return topic_p, [e / total for e in exps]
 
 
 def _prior(bias: list[float], k: int, extra: list[float] | None = None) -> tuple[list[float], list[float]]:
     """Probabilities from the intercepts (plus any extra logits) alone: no known n-gram."""
-    z = bias if extra is None else [b + e for b, e in zip(bias, extra)]
-    topic_p = [_sigmoid(v) for v in z[:k]]
-    top = max(z[k:])
-    exps = [math.exp(v - top) for v in z[k:]]
-    total = sum(exps)
-    return topic_p, [e / total for e in exps]
+    return _transform(bias if extra is None else [b + e for b, e in zip(bias, extra)], k)
 
 
 def _as_str_list(texts: object) -> list[str]:
