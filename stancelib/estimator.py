@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 
 from .dataset import Record
 from .fit import TrainConfig, train
@@ -21,7 +21,7 @@ from .model import Model, _as_str_list
 __all__ = ["StanceClassifier"]
 
 
-class StanceClassifier(ClassifierMixin, BaseEstimator):
+class StanceClassifier(BaseEstimator):
     """Topic + tone classifier with scikit-learn's estimator API.
 
     Parameters
@@ -41,7 +41,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     ``[(("iran",), "critical"), ((), "neutral")]``. `predict` returns an
     object array of `Prediction`; `predict_proba` returns an array with one
     column per topic then one per tone (see ``columns_``); `score` is the
-    mean of topic micro-F1 and tone macro-F1.
+    mean of topic micro-F1 and tone macro-F1, which grid searches maximise.
+    Since ``y`` holds pairs, it is not declared a classifier to scikit-learn,
+    so that cross-validation splits with plain (unstratified) folds.
 
     Examples
     --------

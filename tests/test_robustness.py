@@ -108,7 +108,7 @@ def test_one_megabyte_string(shipped_model: Model) -> None:
     assert "venezuela" in p.topics
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(max_size=200), max_size=8))
 def test_properties(shipped_model: Model, texts: list[str]) -> None:
     batch = shipped_model.predict(texts)

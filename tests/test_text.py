@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from stancelib.features import FeatureIndex, FeatureSpec, extract, key_to_str, str_to_key
@@ -57,7 +57,6 @@ def test_bad_feature_spec(ngrams: int, prefix: int) -> None:
         FeatureSpec(ngrams, prefix)
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=120) | st.text(alphabet=st.characters(max_codepoint=127), max_size=120))
 def test_fast_tokenizer_equals_the_rules(text: str) -> None:
     expected = _TOKEN.findall(normalize(text))
