@@ -90,13 +90,16 @@ def str_to_key(text: str) -> Key:
 
 
 class FeatureIndex:
-    """Fast lookup of the feature ids of a token list, for prediction.
+    """Fast lookup of what a token list adds up to, for prediction.
 
-    Gives the same multiset of features as looking every key of `extract` up
-    in the vocabulary, built for speed: tokens (UTF-8 bytes, from
-    `text.tokenize_bytes`) get integer ids once, n-grams are looked up by
-    tuples of those ids, and every key the model does not know maps to one extra id,
-    `dummy`, whose table row is all zeros, so nothing has to be filtered out.
+    A model's table has one row per feature, then one all-zero `dummy` row
+    that every unknown key maps to (so nothing has to be filtered out), then
+    `combined` rows: for a token that has both a unigram and a prefix feature,
+    the sum of the two rows, so that a known token costs one lookup and one
+    row. Tokens (UTF-8 bytes, from `text.tokenize_bytes`) get integer ids
+    once and n-grams are looked up by tuples of those ids. The rows of a
+    sentence add up to the same vector as the features of `extract` (up to
+    rounding), and `ids` also counts those features.
 
     Parameters
     ----------
@@ -106,11 +109,11 @@ class FeatureIndex:
 
     Examples
     --------
-    >>> index = FeatureIndex(["iran", "talks", "iran talks", "<negot"], FeatureSpec(2, 5))
-    >>> index.ids([b"iran", b"talks", b"negotiations"])
-    [0, 1, 4, 2, 4, 4, 4, 4, 3]
-    >>> index.dummy
-    4
+    >>> index = FeatureIndex(["iran", "talks", "iran talks", "<negot", "negotiators"], FeatureSpec(2, 5))
+    >>> index.dummy, index.combined
+    (5, [(4, 3)])
+    >>> index.ids([b"iran", b"talks", b"negotiations", b"negotiators"])
+    ([0, 1, 5, 6, 2, 5, 5, 3], 6)
     """
 
     def __init__(self, vocabulary: Sequence[str], spec: FeatureSpec) -> None:
@@ -125,8 +128,7 @@ class FeatureIndex:
             elif not key.startswith("<"):
                 tokens.setdefault(key.encode("utf-8"), len(tokens))
         self.unknown = unknown = len(tokens)
-        self.base = base = unknown + 1
-        unigram = [dummy] * base
+        unigram = [dummy] * (unknown + 1)
         # n-grams are keyed by tuples of token ids; one table per n.
         ngrams: tuple[dict[tuple[int, ...], int], dict[tuple[int, ...], int]] = ({}, {})
         prefixes: dict[bytes, int] = {}
@@ -137,39 +139,52 @@ class FeatureIndex:
                 prefixes[key[1:].encode("utf-8")] = fid
             else:
                 unigram[tokens[key.encode("utf-8")]] = fid
-        p = spec.prefix_len
-        prefix_of = [dummy] * base
-        if p:
-            for token, t in tokens.items():
-                prefix_of[t] = self._prefix(token, prefixes)
-        self._tokens = tokens
-        self._unigram = unigram
-        self._bigram, self._trigram = ngrams
         self._prefixes = prefixes
-        self._prefix_of = prefix_of
+        # Per token id: the one row it adds and how many features that row holds.
+        self.combined: list[tuple[int, int]] = []
+        token_row = list(unigram)
+        token_known = [int(u != dummy) for u in unigram]
+        if spec.prefix_len:
+            for token, t in tokens.items():
+                pre = self._prefix(token)
+                if pre == dummy:
+                    continue
+                if unigram[t] == dummy:
+                    token_row[t] = pre
+                else:
+                    token_row[t] = dummy + 1 + len(self.combined)
+                    self.combined.append((unigram[t], pre))
+                token_known[t] += 1
+        self._tokens = tokens
+        self._token_row = token_row
+        self._token_known = token_known
+        self._bigram, self._trigram = ngrams
 
-    def _prefix(self, word: bytes, prefixes: dict[bytes, int]) -> int:
+    def _prefix(self, word: bytes) -> int:
         p = self.spec.prefix_len
         if word.isascii():
-            return prefixes.get(word[:p], self.dummy) if len(word) > p else self.dummy
+            return self._prefixes.get(word[:p], self.dummy) if len(word) > p else self.dummy
         text = word.decode("utf-8")  # prefixes count characters, not bytes
-        return prefixes.get(text[:p].encode("utf-8"), self.dummy) if len(text) > p else self.dummy
+        return self._prefixes.get(text[:p].encode("utf-8"), self.dummy) if len(text) > p else self.dummy
 
-    def ids(self, tokens: list[bytes]) -> list[int]:
-        """Feature ids of `tokens` (the keys of `extract`, as a multiset); unknown keys give `dummy`."""
+    def ids(self, tokens: list[bytes]) -> tuple[list[int], int]:
+        """Table rows to add up for `tokens`, and the number of known features they hold."""
         # Everything runs as map() over C callables: no Python bytecode per token.
         unknown = self.unknown
         tids = list(map(self._tokens.get, tokens, repeat(unknown)))
-        ids = list(map(self._unigram.__getitem__, tids))
+        rows = list(map(self._token_row.__getitem__, tids))
+        known = sum(map(self._token_known.__getitem__, tids))
+        dummy = self.dummy
         n = self.spec.word_ngrams
         if n >= 2:
-            dummy = repeat(self.dummy)
-            ids += map(self._bigram.get, zip(tids, tids[1:]), dummy)
+            grams = list(map(self._bigram.get, pairwise(tids), repeat(dummy)))
             if n == 3:
-                ids += map(self._trigram.get, zip(tids, tids[1:], tids[2:]), dummy)
-        if self.spec.prefix_len:
-            ids += map(self._prefix_of.__getitem__, tids)
-            if unknown in tids:
-                prefixes = self._prefixes
-                ids += [self._prefix(w, prefixes) for w, t in zip(tokens, tids) if t == unknown]
-        return ids
+                grams += map(self._trigram.get, zip(tids, tids[1:], tids[2:]), repeat(dummy))
+            known += len(grams) - grams.count(dummy)
+            rows += grams
+        if self.spec.prefix_len and unknown in tids:
+            # Unseen words may still share a known prefix.
+            pre = [self._prefix(w) for w, t in zip(tokens, tids) if t == unknown]
+            known += len(pre) - pre.count(dummy)
+            rows += pre
+        return rows, known

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, overload
@@ -25,9 +27,9 @@ import numpy as np
 
 from . import modelfile
 from .errors import InputTypeError, ModelLoadError
-from .features import FeatureIndex, FeatureSpec
+from .features import FeatureIndex, FeatureSpec, Key, extract, str_to_key
 from .labels import Prediction
-from .text import tokenize_bytes
+from .text import tokenize, tokenize_bytes
 
 __all__ = ["Model", "Scores"]
 
@@ -138,19 +140,13 @@ class Model:
         self._features = FeatureIndex(self._vocabulary, spec)
         # One gather serves both heads and the norm: columns are
         # [topic logits | tone logits | idf**2], each row pre-scaled by idf,
-        # plus a final all-zero row for every key the model does not know.
-        self._table = np.vstack(
-            [
-                np.hstack(
-                    [
-                        self._topic_coef * self._idf[:, None],
-                        self._tone_coef * self._idf[:, None],
-                        (self._idf**2)[:, None],
-                    ]
-                ),
-                np.zeros((1, k + m + 1)),
-            ]
+        # then the all-zero row for unknown keys and the combined token rows
+        # (see `features.FeatureIndex`).
+        base = np.hstack(
+            [self._topic_coef * self._idf[:, None], self._tone_coef * self._idf[:, None], (self._idf**2)[:, None]]
         )
+        pairs = np.array(self._features.combined, dtype=np.intp).reshape(-1, 2)
+        self._table = np.vstack([base, np.zeros((1, k + m + 1)), base[pairs[:, 0]] + base[pairs[:, 1]]])
         self._bias = np.concatenate([self._topic_intercept, self._tone_intercept])
         self._bias_list: list[float] = self._bias.tolist()
         self._k = k
@@ -263,13 +259,14 @@ class Model:
         return list(self._vocabulary)
 
     def feature_counts(self, text: str) -> dict[int, int]:
-        """Known feature ids of `text` with how often each occurs, in id order."""
-        counts: dict[int, int] = {}
-        dummy = self._features.dummy
-        for i in sorted(self._features.ids(tokenize_bytes(text))):
-            if i != dummy:
-                counts[i] = counts.get(i, 0) + 1
-        return counts
+        """Known feature ids of `text` with how often each occurs, in id order (the slow, exact path)."""
+        index = self._key_index
+        counts = Counter(index[key] for key in extract(tokenize(text), self.spec) if key in index)
+        return dict(sorted(counts.items()))
+
+    @cached_property
+    def _key_index(self) -> dict[Key, int]:
+        return {str_to_key(s): i for i, s in enumerate(self._vocabulary)}
 
     # ------------------------------------------------------------ predict
     @overload
@@ -303,8 +300,7 @@ class Model:
 
     def _predict_one(self, text: str) -> Prediction:
         tokens = tokenize_bytes(text)
-        ids = self._features.ids(tokens)
-        known = len(ids) - ids.count(self._features.dummy)
+        ids, known = self._features.ids(tokens)
         extra = self.extra_logits([text])[0] if self.has_extra_logits else None
         if not known:
             return self._featureless(text, tokens, extra)
@@ -379,7 +375,6 @@ class Model:
         """Summed table rows of the items with a known feature, and per item its
         number of known features (-1: no word at all)."""
         features = self._features.ids
-        dummy = self._features.dummy
         flat: list[int] = []
         sizes: list[int] = []
         lengths: list[int] = []  # ids per item with at least one known feature
@@ -388,8 +383,7 @@ class Model:
             if not tokens:
                 sizes.append(-1)
                 continue
-            ids = features(tokens)
-            known = len(ids) - ids.count(dummy)
+            ids, known = features(tokens)
             sizes.append(known)
             if known:
                 flat += ids

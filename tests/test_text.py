@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -99,6 +100,11 @@ VOCAB = [
 def test_feature_index_equals_extract(spec: FeatureSpec, text: str) -> None:
     index = FeatureIndex(VOCAB, spec)
     known = {str_to_key(v): i for i, v in enumerate(VOCAB)}
-    expected = sorted(known[k] for k in extract(tokenize(text), spec) if k in known)
-    got = sorted(i for i in index.ids(tokenize_bytes(text)) if i != index.dummy)
-    assert got == expected
+    expected = [known[k] for k in extract(tokenize(text), spec) if k in known]
+    # A table like the model's: feature rows, the zero row, the combined rows.
+    base = np.random.default_rng(0).normal(size=(len(VOCAB), 3))
+    pairs = np.array(index.combined, dtype=np.intp).reshape(-1, 2)
+    table = np.vstack([base, np.zeros((1, 3)), base[pairs[:, 0]] + base[pairs[:, 1]]])
+    rows, count = index.ids(tokenize_bytes(text))
+    assert count == len(expected)
+    np.testing.assert_allclose(table[rows].sum(axis=0), base[expected].sum(axis=0), atol=1e-12)
