@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Prediction"]
+__all__ = ["LabelScores", "Prediction"]
+
+
+class LabelScores(Mapping[str, float]):
+    """An immutable mapping of label names to probabilities.
+
+    Cheaper to build than a dict (the names and their positions are shared by
+    every result of a model), compares equal to a dict with the same items,
+    and pickles.
+
+    Examples
+    --------
+    >>> s = LabelScores(("a", "b"), {"a": 0, "b": 1}, (0.25, 0.75))
+    >>> s["b"], dict(s) == {"a": 0.25, "b": 0.75}
+    (0.75, True)
+    """
+
+    __slots__ = ("_index", "_names", "_values")
+
+    def __init__(self, names: tuple[str, ...], index: Mapping[str, int], values: tuple[float, ...]) -> None:
+        self._names = names
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, name: str) -> float:
+        return self._values[self._index[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(dict(zip(self._names, self._values)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LabelScores, (self._names, dict(self._index), self._values))
 
 
 @dataclass(frozen=True, slots=True)

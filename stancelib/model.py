@@ -28,7 +28,7 @@ import numpy as np
 from . import modelfile
 from .errors import InputTypeError, ModelLoadError
 from .features import FeatureIndex, FeatureSpec, Key, extract, str_to_key
-from .labels import Prediction
+from .labels import LabelScores, Prediction
 from .text import tokenize, tokenize_bytes
 
 __all__ = ["Model", "Scores"]
@@ -150,9 +150,11 @@ class Model:
         self._bias = np.concatenate([self._topic_intercept, self._tone_intercept])
         self._bias_list: list[float] = self._bias.tolist()
         self._k = k
-        self._empty_topics = MappingProxyType({t: 0.0 for t in self.topics})
+        self._topic_index = {t: i for i, t in enumerate(self.topics)}
+        self._tone_index = {t: i for i, t in enumerate(self.tones)}
+        self._empty_topics = LabelScores(self.topics, self._topic_index, (0.0,) * k)
         self._empty_tones = (
-            MappingProxyType({t: (1.0 if t == "neutral" else 0.0) for t in self.tones})
+            LabelScores(self.tones, self._tone_index, tuple(1.0 if t == "neutral" else 0.0 for t in self.tones))
             if "neutral" in self.tones
             else None
         )
@@ -313,9 +315,9 @@ class Model:
         return Prediction(
             text,
             tuple([t for t, p, th in zip(self.topics, topic_p, self.thresholds) if p >= th]),
-            MappingProxyType(dict(zip(self.topics, topic_p))),
+            LabelScores(self.topics, self._topic_index, tuple(topic_p)),
             self.tones[tone_p.index(max(tone_p))],
-            MappingProxyType(dict(zip(self.tones, tone_p))),
+            LabelScores(self.tones, self._tone_index, tuple(tone_p)),
             n,
         )
 

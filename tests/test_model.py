@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -93,9 +92,16 @@ def test_prediction_is_immutable(tiny_model: Model) -> None:
     p = tiny_model.predict("iran welcome")
     with pytest.raises(AttributeError):
         p.tone = "critical"  # type: ignore[misc]
-    assert isinstance(p.topic_scores, MappingProxyType)
     with pytest.raises(TypeError):
         p.topic_scores["iran"] = 0.0  # type: ignore[index]
+    assert p.topic_scores == {
+        "iran": p.topic_scores["iran"],
+        "arms_control": p.topic_scores["arms_control"],
+        "syria": p.topic_scores["syria"],
+    }
+    import pickle
+
+    assert pickle.loads(pickle.dumps(p)) == p
     d = p.to_dict()
     assert d["topics"] == ["iran"] and d["tone"] == "cooperative"
     assert isinstance(p, Prediction)
