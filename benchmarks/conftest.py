@@ -26,6 +26,26 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 REPORT: dict[str, dict[str, Any]] = defaultdict(dict)
 
 
+@pytest.fixture(scope="session")
+def train_records() -> list[Any]:
+    from stancelib.dataset import read_records
+
+    return read_records(ROOT / "training" / "data" / "train.jsonl")
+
+
+@pytest.fixture(scope="session")
+def dev_records() -> list[Any]:
+    from stancelib.dataset import read_records
+
+    return read_records(ROOT / "training" / "data" / "dev.jsonl")
+
+
+@pytest.fixture(scope="session")
+def pinned(dev_records: list[Any]) -> list[str]:
+    """300 realistic sentences of varied length (4 to 60+ words), fixed by the dev file."""
+    return [r.text for r in dev_records[:300]]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--short", action="store_true", help="fewer rounds and sentences (CI)")
 

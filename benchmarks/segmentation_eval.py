@@ -191,10 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         f" 'F1 1-line' is F1 on the {len(flat)} cases without a line break"
     )
     if not args.quick:
-        print(
-            f"speed corpus: {copies} x {len(document):,} chars = {copies * len(document):,} chars,"
-            " one call per copy"
-        )
+        print(f"speed corpus: {copies} x {len(document):,} chars = {copies * len(document):,} chars, one call per copy")
     header = f"{'segmenter':<20}{'P':>8}{'R':>8}{'F1':>8}{'F1 1-line':>11}{'chars/s':>14}{'sents/s':>12}"
     for size in sizes:
         header += f"{f'1 call {size // 1000}kB':>16}"

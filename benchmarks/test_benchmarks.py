@@ -18,29 +18,13 @@ from peers import FastTextPeer, SklearnPeer, fasttext_available, fasttext_text
 
 import stancelib
 from stancelib.batch import score_texts
-from stancelib.dataset import Record, read_records
+from stancelib.dataset import Record
 from stancelib.fit import TrainConfig, train
 from stancelib.metrics import evaluate, evaluate_arrays
 from stancelib.registry import shipped_model_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "training" / "data"
-
-
-@pytest.fixture(scope="module")
-def train_records() -> list[Record]:
-    return read_records(DATA / "train.jsonl")
-
-
-@pytest.fixture(scope="module")
-def dev_records() -> list[Record]:
-    return read_records(DATA / "dev.jsonl")
-
-
-@pytest.fixture(scope="module")
-def pinned(dev_records: list[Record]) -> list[str]:
-    """300 realistic sentences of varied length (4 to 60+ words), fixed by the dev file."""
-    return [r.text for r in dev_records[:300]]
 
 
 @pytest.fixture(scope="module")

@@ -40,8 +40,19 @@ def _tree_rss_mb(pid: int) -> float:
 
 def run_streaming(src: Path, out: Path, jobs: int) -> tuple[float, float]:
     """Seconds and peak resident memory (MB, all processes together) of one run."""
-    cmd = [sys.executable, "-m", "stancelib", "predict", "--input", str(src), "--output", str(out),
-           "--jobs", str(jobs), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stancelib",
+        "predict",
+        "--input",
+        str(src),
+        "--output",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--quiet",
+    ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT)
     peak = 0.0
@@ -86,5 +97,11 @@ def test_streaming_scale(benchmark: Any, big_file: tuple[Path, int], report: dic
         f"(peak {one_mb:.0f} MB), --jobs 2 {n / two_s:,.0f}/s (peak {two_mb:.0f} MB, all processes), "
         f"speed-up {one_s / two_s:.2f}×; input file {src.stat().st_size / 1e6:.0f} MB."
     )
-    report["_scale"] = {"n": n, "jobs1_per_s": n / one_s, "jobs2_per_s": n / two_s, "jobs1_peak_mb": one_mb,
-                        "jobs2_peak_mb": two_mb, "speedup": one_s / two_s}
+    report["_scale"] = {
+        "n": n,
+        "jobs1_per_s": n / one_s,
+        "jobs2_per_s": n / two_s,
+        "jobs1_peak_mb": one_mb,
+        "jobs2_peak_mb": two_mb,
+        "speedup": one_s / two_s,
+    }

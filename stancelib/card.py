@@ -32,11 +32,11 @@ def model_card(metadata: Mapping[str, Any]) -> str:
         "",
         "## Model",
         "",
-        "Binary word presence (unigrams"
+        "Word counts (unigrams"
         + (", word bigrams" if chosen.get("word_ngrams", 1) >= 2 else "")
         + (", trigrams" if chosen.get("word_ngrams", 1) >= 3 else "")
         + (f", {chosen['prefix_len']}-character word prefixes" if chosen.get("prefix_len") else "")
-        + ") weighted by IDF and L2-normalised;",
+        + ") weighted by IDF and normalised (plain L2-normalised TF-IDF when nothing repeats);",
         f"a topic head of {len(topics)} independent logistic regressions (C={chosen.get('topic_C')}) with",
         f"per-topic thresholds tuned on out-of-fold predictions, and a softmax tone head (C={chosen.get('tone_C')}).",
         f"{metadata.get('n_features', '?')} features. Selected by {training.get('config', {}).get('folds', '?')}-fold "

@@ -219,6 +219,11 @@ class Model:
         extra_files : mapping of str to str, optional
             Text files to write beside the model, e.g. ``{"MODEL_CARD.md": ...}``.
         """
+        metadata, arrays = self._file_contents()
+        return modelfile.write(directory, metadata, arrays, extra_files)
+
+    def _file_contents(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """What `save` writes: metadata and arrays (subclasses add theirs)."""
         metadata = {k: v for k, v in self.metadata.items() if k not in ("format", "format_version", "files")}
         metadata.update(
             {
@@ -229,16 +234,15 @@ class Model:
                 "n_features": len(self._vocabulary),
             }
         )
-        vocab = np.frombuffer("\n".join(self._vocabulary).encode("utf-8"), dtype=np.uint8)
         arrays: dict[str, np.ndarray] = {
-            "vocab": vocab,
+            "vocab": np.frombuffer("\n".join(self._vocabulary).encode("utf-8"), dtype=np.uint8),
             "idf": self._idf,
             "topic_coef": self._topic_coef,
             "topic_intercept": self._topic_intercept,
             "tone_coef": self._tone_coef,
             "tone_intercept": self._tone_intercept,
         }
-        return modelfile.write(directory, metadata, arrays, extra_files)
+        return metadata, arrays
 
     # ------------------------------------------------------------- hooks
     #: Subclasses that add logits from another source (a sentence encoder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from importlib import resources
@@ -13,7 +14,9 @@ from .model import Model
 __all__ = ["DEFAULT_MODEL", "SHIPPED_MODELS", "load_model", "default_model", "shipped_model_path"]
 
 DEFAULT_MODEL = "fast"
-SHIPPED_MODELS = ("fast",)
+SHIPPED_MODELS = ("fast", "accurate")
+#: How each shipped model is rebuilt, for the message when it is missing.
+_RETRAIN = {"fast": "python -m training.train", "accurate": "python -m training.train_accurate"}
 
 _cache: dict[str, Model] = {}
 _lock = threading.Lock()
@@ -38,13 +41,19 @@ def load_model(model: str | os.PathLike[str] | Model | None = None) -> Model:
     Parameters
     ----------
     model : str, path-like or Model, optional
-        ``None`` or ``"fast"`` for the shipped model, or the path of a
-        directory written by `Model.save`. A `Model` is returned as it is.
+        ``None`` or ``"fast"`` for the shipped model, ``"accurate"`` for the
+        shipped model with a sentence encoder (needs the ``accurate`` extra),
+        or the path of a directory written by `Model.save`. A `Model` is
+        returned as it is.
 
     Raises
     ------
     ModelLoadError
         If the model cannot be found or read.
+    MissingExtraError
+        If ``"accurate"`` (or a directory of such a model) is asked for
+        without the extra: ``pip install "stancelib[accurate]"``, after
+        torch's CPU build (``pip install torch==2.13.0``).
 
     Examples
     --------
@@ -67,13 +76,32 @@ def load_model(model: str | os.PathLike[str] | Model | None = None) -> Model:
                 if not path.is_dir():
                     raise ModelLoadError(
                         f"the shipped model {model!r} is missing ({path}); reinstall stancelib, "
-                        "or retrain it with: python -m training.train"
+                        f"or retrain it with: {_RETRAIN[model]}"
                     )
-                cached = _cache[model] = Model.load(path)
+                cached = _cache[model] = _load_directory(path)
             return cached
     if not isinstance(model, (str, os.PathLike)):
         raise ModelLoadError(f"model must be a name, a path or a Model, got {type(model).__name__}")
-    return Model.load(model)
+    return _load_directory(model)
+
+
+def _load_directory(path: str | os.PathLike[str]) -> Model:
+    """`Model.load`, or `AccurateModel.load` for a model with a sentence encoder.
+
+    The accurate tier's module (and through it torch) is imported only here,
+    and only for a model whose ``model.json`` names an encoder.
+    """
+    try:
+        with open(Path(path) / "model.json", encoding="utf-8") as f:
+            data = json.load(f)
+        needs_encoder = isinstance(data, dict) and "encoder" in data
+    except (OSError, ValueError):
+        needs_encoder = False  # Model.load reports what is wrong with the file
+    if not needs_encoder:
+        return Model.load(path)
+    from .accurate import AccurateModel
+
+    return AccurateModel.load(path)
 
 
 def default_model() -> Model:
