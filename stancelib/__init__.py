@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import overload
+from typing import TYPE_CHECKING, Any, overload
 
 from ._version import __version__
-from .document import DocumentAnalysis, SentenceResult, TopicSummary, analyze_with
 from .errors import (
     DataError,
     InputError,
@@ -21,10 +20,31 @@ from .errors import (
     ModelLoadError,
     StanceLibError,
 )
-from .explain import Explanation, explain_with
 from .labels import Prediction
 from .model import Model
 from .registry import load_model
+
+if TYPE_CHECKING:
+    from .document import DocumentAnalysis, SentenceResult, TopicSummary
+    from .explanation import Explanation
+
+# Document and explanation types load on first use, so that `import stancelib`
+# plus a prediction stays as light as possible.
+_LAZY = {
+    "DocumentAnalysis": "document",
+    "SentenceResult": "document",
+    "TopicSummary": "document",
+    "Explanation": "explanation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'stancelib' has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",
@@ -106,6 +126,8 @@ def analyze(document: str, *, model: Model | str | None = None) -> DocumentAnaly
     >>> [s.prediction.tone for s in a.sentences]
     ['critical', 'neutral']
     """
+    from .document import analyze_with
+
     return analyze_with(load_model(model), document)
 
 
@@ -121,4 +143,6 @@ def explain(text: str, *, model: Model | str | None = None) -> Explanation:
     >>> e.tone.label
     'critical'
     """
+    from .explanation import explain_with
+
     return explain_with(load_model(model), text)

@@ -325,7 +325,7 @@ def render_report(analysis: Any) -> str:
 
 # ----------------------------------------------------------------- explain
 def _cmd_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .explain import explain_with
+    from .explanation import explain_with
 
     if args.top < 1:
         parser.error("--top must be at least 1")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from itertools import pairwise, repeat
+from itertools import compress, pairwise, repeat
 from typing import Any
 
 from .errors import ModelLoadError
@@ -117,48 +117,60 @@ class FeatureIndex:
     """
 
     def __init__(self, vocabulary: Sequence[str], spec: FeatureSpec) -> None:
-        keys = [str_to_key(s) for s in vocabulary]
         self.spec = spec
-        self.dummy = dummy = len(keys)
-        tokens: dict[bytes, int] = {}
-        for key in keys:
-            if isinstance(key, tuple):
-                for word in key:
-                    tokens.setdefault(word.encode("utf-8"), len(tokens))
-            elif not key.startswith("<"):
-                tokens.setdefault(key.encode("utf-8"), len(tokens))
+        self.dummy = dummy = len(vocabulary)
+        # Built at every model load, so it is written for load time too:
+        # masks and compress() instead of per-key branches, one split for all
+        # bigrams.
+        keys = "\n".join(vocabulary).encode("utf-8").split(b"\n") if vocabulary else []
+        fids = range(len(keys))
+        is_gram = [b" " in k for k in keys]
+        is_prefix = [k[:1] == b"<" for k in keys]
+        is_unigram = [not (g or p) for g, p in zip(is_gram, is_prefix)]
+        unigrams = dict(zip(compress(keys, is_unigram), compress(fids, is_unigram)))
+        prefixes = {k[1:]: f for k, f in zip(compress(keys, is_prefix), compress(fids, is_prefix))}
+        gram_keys = list(compress(keys, is_gram))
+        gram_fids = list(compress(fids, is_gram))
+        tokens = dict(zip(unigrams, range(len(unigrams))))
+        parts = b" ".join(gram_keys).split(b" ") if gram_keys else []
+        for part in sorted(set(parts).difference(tokens)):
+            tokens[part] = len(tokens)
+        get = tokens.__getitem__
+        if len(parts) == 2 * len(gram_keys):  # bigrams only: pair up the parts
+            ids = list(map(get, parts))
+            self._bigram = dict(zip(zip(ids[0::2], ids[1::2]), gram_fids))
+            self._trigram: dict[tuple[int, ...], int] = {}
+        else:
+            grams = [tuple(map(get, k.split(b" "))) for k in gram_keys]
+            self._bigram = {g: f for g, f in zip(grams, gram_fids) if len(g) == 2}
+            self._trigram = {g: f for g, f in zip(grams, gram_fids) if len(g) == 3}
         self.unknown = unknown = len(tokens)
-        unigram = [dummy] * (unknown + 1)
-        # n-grams are keyed by tuples of token ids; one table per n.
-        ngrams: tuple[dict[tuple[int, ...], int], dict[tuple[int, ...], int]] = ({}, {})
-        prefixes: dict[bytes, int] = {}
-        for fid, key in enumerate(keys):
-            if isinstance(key, tuple):
-                ngrams[len(key) - 2][tuple(tokens[word.encode("utf-8")] for word in key)] = fid
-            elif key.startswith("<"):
-                prefixes[key[1:].encode("utf-8")] = fid
-            else:
-                unigram[tokens[key.encode("utf-8")]] = fid
+        unigram = [*unigrams.values(), *[dummy] * (unknown + 1 - len(unigrams))]
         self._prefixes = prefixes
         # Per token id: the one row it adds and how many features that row holds.
         self.combined: list[tuple[int, int]] = []
         token_row = list(unigram)
         token_known = [int(u != dummy) for u in unigram]
         if spec.prefix_len:
-            for token, t in tokens.items():
-                pre = self._prefix(token)
-                if pre == dummy:
-                    continue
+            p = spec.prefix_len
+            get_prefix = prefixes.get
+            # Inline for ASCII tokens (nearly all); `_prefix` handles the rest.
+            pres = [
+                (get_prefix(w[:p], dummy) if len(w) > p else dummy) if w.isascii() else self._prefix(w) for w in tokens
+            ]
+            for t in [t for t, pre in enumerate(pres) if pre != dummy]:
+                pre = pres[t]
                 if unigram[t] == dummy:
                     token_row[t] = pre
                 else:
                     token_row[t] = dummy + 1 + len(self.combined)
                     self.combined.append((unigram[t], pre))
                 token_known[t] += 1
+        #: Distinct keys indexed; less than the vocabulary's length if a key repeats.
+        self.size = len(unigrams) + len(prefixes) + len(self._bigram) + len(self._trigram)
         self._tokens = tokens
         self._token_row = token_row
         self._token_known = token_known
-        self._bigram, self._trigram = ngrams
 
     def _prefix(self, word: bytes) -> int:
         p = self.spec.prefix_len

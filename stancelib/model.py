@@ -135,9 +135,9 @@ class Model:
         self._tone_coef = np.ascontiguousarray(tone_coef, dtype=np.float64)
         self._topic_intercept = np.ascontiguousarray(topic_intercept, dtype=np.float64)
         self._tone_intercept = np.ascontiguousarray(tone_intercept, dtype=np.float64)
-        if len(set(self._vocabulary)) != n:
-            raise ModelLoadError("the vocabulary has repeated entries; retrain the model")
         self._features = FeatureIndex(self._vocabulary, spec)
+        if self._features.size != n:
+            raise ModelLoadError("the vocabulary has repeated entries; retrain the model")
         # One gather serves both heads and the norm: columns are
         # [topic logits | tone logits | idf**2], each row pre-scaled by idf,
         # then the all-zero row for unknown keys and the combined token rows

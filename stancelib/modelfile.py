@@ -13,8 +13,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -134,6 +132,9 @@ def write(
     `extra_files` maps file names to text written beside the model (a model
     card); other files already in `directory` are kept.
     """
+    import shutil  # the write path only; loading stays light
+    import tempfile
+
     root = Path(directory)
     for key, array in arrays.items():
         if array.dtype == object:
@@ -141,7 +142,8 @@ def write(
     buffer = io.BytesIO()
     # Fixed zip timestamps are not settable through numpy, but savez writes
     # none that vary, so the same arrays give the same bytes.
-    np.savez_compressed(buffer, **dict(sorted(arrays.items())))  # type: ignore[arg-type]
+    # Uncompressed: loading skips inflating, which is most of the read time.
+    np.savez(buffer, **dict(sorted(arrays.items())))  # type: ignore[arg-type]
     data = buffer.getvalue()
     meta = dict(metadata)
     meta["format"] = FORMAT_NAME

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from importlib import resources
 from pathlib import Path
 
 from .errors import ModelLoadError
@@ -24,7 +23,9 @@ _lock = threading.Lock()
 
 def shipped_model_path(name: str) -> Path:
     """Directory of a shipped model, installed (inside the package) or in a source checkout."""
-    packaged = Path(str(resources.files("stancelib"))) / "models" / name
+    # The wheel puts the models inside the package directory; a plain path
+    # (rather than importlib.resources) keeps `import stancelib` light.
+    packaged = Path(__file__).resolve().parent / "models" / name
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "models" / name

@@ -146,7 +146,7 @@ def test_batch_equals_single(accurate: Any, dev_records: list[Any]) -> None:
 
 
 def test_explain_is_exact_with_one_encoder_term(accurate: Any) -> None:
-    from stancelib.explain import ENCODER_FEATURE
+    from stancelib.explanation import ENCODER_FEATURE
 
     e = stancelib.explain("Tehran's escalation has no civilian justification.", model=accurate)
     names = [c.feature for c in e.tone.contributions]

@@ -60,8 +60,9 @@ def test_unfitted_and_bad_y() -> None:
 @pytest.mark.filterwarnings("error")
 def test_in_pipeline_and_grid_search(data: tuple[list[str], list[tuple[tuple[str, ...], str]]]) -> None:
     X, y = data
-    pipe = Pipeline([("strip", FunctionTransformer(lambda xs: [x.strip() for x in xs])),
-                     ("clf", StanceClassifier(folds=3))])
+    pipe = Pipeline(
+        [("strip", FunctionTransformer(lambda xs: [x.strip() for x in xs])), ("clf", StanceClassifier(folds=3))]
+    )
     search = GridSearchCV(pipe, {"clf__tone_C": [0.5, 2.0]}, cv=KFold(2, shuffle=True, random_state=0))
     search.fit(X, y)
     assert search.best_params_["clf__tone_C"] in (0.5, 2.0)

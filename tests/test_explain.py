@@ -7,7 +7,7 @@ import math
 import pytest
 
 from stancelib import Model
-from stancelib.explain import explain_with
+from stancelib.explanation import explain_with
 
 
 def test_tiny_model_contributions_by_hand(tiny_model: Model) -> None:
