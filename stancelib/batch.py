@@ -292,6 +292,10 @@ def run_batch(
         sink.flush()
         if tmp_path is not None:
             sink.close()
+            # mkstemp makes the file private; give it the permissions of any new file.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_path, 0o666 & ~umask)
             os.replace(tmp_path, output_path)
             tmp_path = None
     finally:

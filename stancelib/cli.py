@@ -217,6 +217,8 @@ def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str
     jobs = args.jobs or (os.cpu_count() or 1)
     if args.input != "-" and not os.path.isfile(args.input):
         parser.error(f"--input {args.input}: no such file")
+    if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+        parser.error(f"--output {args.output}: its directory does not exist")
     opts = BatchOptions(
         mode=mode,
         input_format=in_fmt,

@@ -28,6 +28,12 @@ SENTENCES = [
 ]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_jsonl(path: Path, n: int) -> list[dict[str, object]]:
     rows = [{"id": f"doc-{i}", "source": "wire", "text": SENTENCES[i % len(SENTENCES)] + f" ({i})"} for i in range(n)]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -40,6 +46,7 @@ def test_jsonl_order_and_pass_through(tmp_path: Path, jobs: int) -> None:
     rows = write_jsonl(src, 45)
     report = run_batch(str(src), str(out), BatchOptions(input_format="jsonl", jobs=jobs, chunk_size=7))
     assert report.records == 45
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
     got = [json.loads(line) for line in out.read_text().splitlines()]
     assert [g["id"] for g in got] == [r["id"] for r in rows]
     assert all(g["source"] == "wire" for g in got)

@@ -56,6 +56,7 @@ def test_predict_csv(capsys: pytest.CaptureFixture[str]) -> None:
         (["explain", "x", "--top", "0"], "--top must be at least 1"),
         (["analyze", "/no/such/file.txt"], "/no/such/file.txt: no such file"),
         (["train", "--data", "x.jsonl"], "the following arguments are required: --out"),
+        (["predict", "--input", "README.md", "--output", "/no/such/dir/out.jsonl"], "its directory does not exist"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
