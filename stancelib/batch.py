@@ -91,7 +91,8 @@ def format_from_path(path: str, default: str = "txt") -> str:
 _worker_model: Model | None = None
 
 
-def _init_worker(model: str) -> None:
+def _init_worker(model: Model | str) -> None:
+    # A name or path is loaded in the worker; a Model (score_texts) arrives pickled once.
     global _worker_model
     _worker_model = load_model(model)
 
@@ -330,17 +331,9 @@ def _run_chunks(opts: BatchOptions, source: TextIO, header: list[str] | None) ->
 
 
 # ------------------------------------------------------------ in-memory
-_score_model: Model | None = None
-
-
-def _init_scorer(model: Model) -> None:
-    global _score_model
-    _score_model = model
-
-
 def _score_chunk(texts: list[str]) -> Any:
-    assert _score_model is not None
-    return _score_model.score_batch(texts)
+    assert _worker_model is not None
+    return _worker_model.score_batch(texts)
 
 
 def score_texts(
@@ -381,7 +374,7 @@ def score_texts(
     if jobs == 1 or len(items) <= chunk_size:
         return m.score_batch(items)
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_scorer, initargs=(m,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(m,)) as pool:
         parts = list(pool.map(_score_chunk, chunks))
     return Scores(
         np.concatenate([p.topic_probs for p in parts]),

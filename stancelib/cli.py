@@ -211,9 +211,7 @@ def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str
     fmt = args.format
     if fmt in (None, "text", "table", "json"):
         fmt = "csv" if (args.output and format_from_path(args.output, "jsonl") == "csv") else "jsonl"
-    text_field = args.text_column if (in_fmt == "csv" and args.text_column) else args.text_field
-    if in_fmt == "csv" and args.text_column is None:
-        text_field = "text"
+    text_field = (args.text_column or "text") if in_fmt == "csv" else args.text_field
     jobs = args.jobs or (os.cpu_count() or 1)
     if args.input != "-" and not os.path.isfile(args.input):
         parser.error(f"--input {args.input}: no such file")

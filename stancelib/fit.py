@@ -22,7 +22,7 @@ from . import __version__
 from .dataset import Record
 from .errors import DataError
 from .features import FeatureSpec, Key, extract, key_to_str
-from .metrics import evaluate, targets
+from .metrics import evaluate, evaluate_arrays, targets
 from .model import Model
 from .text import tokenize
 
@@ -215,19 +215,14 @@ def best_thresholds(probs: np.ndarray, Y: np.ndarray) -> list[float]:
 
 
 def _micro_f1(probs: np.ndarray, Y: np.ndarray, thresholds: Sequence[float]) -> float:
-    pred = probs >= np.asarray(thresholds)
-    tp = np.sum(pred & Y)
-    denom = pred.sum() + Y.sum()
-    return float(2 * tp / denom) if denom else 0.0
+    names = [str(j) for j in range(Y.shape[1])]
+    none = np.zeros(len(Y), dtype=np.int64)
+    return float(evaluate_arrays(names, ["_", "_"], Y, probs >= np.asarray(thresholds), none, none)["topic_micro_f1"])
 
 
 def _macro_f1(y: np.ndarray, pred: np.ndarray, m: int) -> float:
-    f = []
-    for j in range(m):
-        tp = np.sum((y == j) & (pred == j))
-        denom = np.sum(y == j) + np.sum(pred == j)
-        f.append(2 * tp / denom if denom else 0.0)
-    return float(np.mean(f))
+    no_topics = np.zeros((len(y), 0), dtype=bool)
+    return float(evaluate_arrays([], [str(j) for j in range(m)], no_topics, no_topics, y, pred)["tone_macro_f1"])
 
 
 def train(
@@ -356,24 +351,9 @@ def train(
         dev_metrics = evaluate(model, dev)
     metadata["training"]["seconds"] = round(time.perf_counter() - started, 1)
     metadata["metrics"] = {"dev": dev_metrics} if dev_metrics else {}
-    model = _with_metadata(model, metadata)
+    # The same arrays again, now with the dev metrics in the metadata.
+    model = Model(**{**model._state(), "metadata": metadata})
     return TrainResult(model, topic_heads, tone_head, feat, selection, dev_metrics)
-
-
-def _with_metadata(model: Model, metadata: dict[str, Any]) -> Model:
-    return Model(
-        vocabulary=model.vocabulary,
-        idf=model._idf,
-        topic_coef=model._topic_coef,
-        topic_intercept=model._topic_intercept,
-        tone_coef=model._tone_coef,
-        tone_intercept=model._tone_intercept,
-        topics=model.topics,
-        tones=model.tones,
-        thresholds=model.thresholds,
-        spec=model.spec,
-        metadata=metadata,
-    )
 
 
 def train_to_directory(
@@ -397,6 +377,7 @@ def train_to_directory(
     from .card import model_card
     from .dataset import read_records
     from .metrics import format_report
+    from .modelfile import FORMAT_VERSION
 
     say = progress or (lambda line: None)
     records = read_records(data)
@@ -412,16 +393,8 @@ def train_to_directory(
     if result.dev_metrics:
         say("")
         say(format_report(result.dev_metrics, result.model.tones))
-    meta = dict(result.model.metadata)
-    meta.update(
-        {
-            "topics": list(result.model.topics),
-            "tones": list(result.model.tones),
-            "thresholds": dict(zip(result.model.topics, result.model.thresholds)),
-            "n_features": len(result.model.vocabulary),
-            "format_version": 1,
-        }
-    )
+    # The card describes the metadata exactly as `save` writes it.
+    meta = {**result.model._file_contents()[0], "format_version": FORMAT_VERSION}
     result.model.save(out, extra_files={"MODEL_CARD.md": model_card(meta)})
     say(f"saved {out}")
     return result
