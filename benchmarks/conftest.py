@@ -28,14 +28,14 @@ REPORT: dict[str, dict[str, Any]] = defaultdict(dict)
 
 @pytest.fixture(scope="session")
 def train_records() -> list[Any]:
-    from stancelib.dataset import read_records
+    from stancelib._dataset import read_records
 
     return read_records(ROOT / "training" / "data" / "train.jsonl")
 
 
 @pytest.fixture(scope="session")
 def dev_records() -> list[Any]:
-    from stancelib.dataset import read_records
+    from stancelib._dataset import read_records
 
     return read_records(ROOT / "training" / "data" / "dev.jsonl")
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from stancelib.dataset import Record
-from stancelib.text import tokenize
+from stancelib._dataset import Record
+from stancelib._text import tokenize
 
 THRESHOLD = 0.5
 

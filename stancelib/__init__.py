@@ -1,5 +1,10 @@
 """stancelib: topics and tone of diplomatic and political sentences.
 
+The public names are the ones in ``__all__`` below, plus the public modules
+`stancelib.errors`, `stancelib.estimator` (needs the ``train`` extra) and
+`stancelib.dask` (needs the ``dask`` extra). Modules whose names start with
+an underscore are the implementation and may change in any release.
+
 >>> import stancelib
 >>> p = stancelib.predict("Iran exceeded the deal's enrichment cap, the IAEA said.")
 >>> sorted(p.topics)
@@ -11,8 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, overload
 
+from ._loading import DEFAULT_MODEL, SHIPPED_MODELS, load_model
+from ._model import Model
+from ._results import LabelScores, Prediction, Scores
 from ._version import __version__
 from .errors import (
+    BadRecordError,
     DataError,
     InputError,
     InputTypeError,
@@ -20,21 +29,22 @@ from .errors import (
     ModelLoadError,
     StanceLibError,
 )
-from .labels import Prediction
-from .model import Model
-from .registry import load_model
 
 if TYPE_CHECKING:
-    from .document import DocumentAnalysis, SentenceResult, TopicSummary
-    from .explanation import Explanation
+    from ._batch import score_texts
+    from ._document import DocumentAnalysis, SentenceResult, TopicSummary
+    from ._explanation import Contribution, Explanation, LabelExplanation
 
-# Document and explanation types load on first use, so that `import stancelib`
-# plus a prediction stays as light as possible.
+# These load on first use, so that `import stancelib` plus a prediction stays
+# as light as possible.
 _LAZY = {
-    "DocumentAnalysis": "document",
-    "SentenceResult": "document",
-    "TopicSummary": "document",
-    "Explanation": "explanation",
+    "score_texts": "_batch",
+    "DocumentAnalysis": "_document",
+    "SentenceResult": "_document",
+    "TopicSummary": "_document",
+    "Explanation": "_explanation",
+    "LabelExplanation": "_explanation",
+    "Contribution": "_explanation",
 }
 
 
@@ -46,24 +56,36 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'stancelib' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "__version__",
     "predict",
     "analyze",
     "explain",
+    "score_texts",
     "load_model",
+    "DEFAULT_MODEL",
+    "SHIPPED_MODELS",
     "Model",
     "Prediction",
+    "LabelScores",
+    "Scores",
     "DocumentAnalysis",
     "SentenceResult",
     "TopicSummary",
     "Explanation",
+    "LabelExplanation",
+    "Contribution",
     "StanceLibError",
     "InputError",
     "InputTypeError",
     "ModelLoadError",
     "DataError",
     "MissingExtraError",
+    "BadRecordError",
 ]
 
 
@@ -84,6 +106,7 @@ def predict(texts: str | Iterable[str], *, model: Model | str | None = None) -> 
     Parameters
     ----------
     texts : str or iterable of str
+        One sentence, or many.
     model : Model, str or None
         A loaded model, a model name or directory, or None for the default.
 
@@ -126,7 +149,7 @@ def analyze(document: str, *, model: Model | str | None = None) -> DocumentAnaly
     >>> [s.prediction.tone for s in a.sentences]
     ['critical', 'neutral']
     """
-    from .document import analyze_with
+    from ._document import analyze_with
 
     return analyze_with(load_model(model), document)
 
@@ -137,12 +160,25 @@ def explain(text: str, *, model: Model | str | None = None) -> Explanation:
     The model is linear, so each contribution is exact: a label's logit is its
     bias plus the sum of its contributions.
 
+    Parameters
+    ----------
+    text : str
+        One sentence.
+    model : Model, str or None
+        As for `predict`.
+
+    Returns
+    -------
+    Explanation
+        The prediction, an explanation per explained topic
+        (``topic_explanations``) and one of the tone.
+
     Examples
     --------
     >>> e = explain("We strongly condemn the reckless missile launch by the DPRK.")
     >>> e.tone.label
     'critical'
     """
-    from .explanation import explain_with
+    from ._explanation import explain_with
 
     return explain_with(load_model(model), text)

@@ -1,5 +1,7 @@
+"""``python -m stancelib``: the same as the ``stancelib`` command."""
+
 import sys
 
-from .cli import main
+from ._cli import main
 
 sys.exit(main())

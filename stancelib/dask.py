@@ -11,7 +11,7 @@ Example
     from stancelib.dask import label_dataframe
 
     news = dd.read_parquet("news/*.parquet")
-    labelled = label_dataframe(news, column="text")     # lazy
+    labelled = label_dataframe(news, text_field="text")     # lazy
     labelled.groupby("tone").size().compute()
 """
 
@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 
+from ._loading import DEFAULT_MODEL, load_model
+from ._model import Model
 from .errors import InputError, MissingExtraError
-from .model import Model
-from .registry import load_model
 
 __all__ = ["label_dataframe", "label_bag", "label_pandas"]
 
@@ -51,7 +52,7 @@ def _model_name(model: str | os.PathLike[str] | None) -> str:
             "pass the model's name or directory, not a loaded Model, so that workers load it once "
             "instead of receiving it with every task (save it first with Model.save(path))"
         )
-    return "fast" if model is None else os.fspath(model)
+    return DEFAULT_MODEL if model is None else os.fspath(model)
 
 
 def _meta(model: Model, prefix_columns: Any = None) -> Any:
@@ -63,7 +64,7 @@ def _meta(model: Model, prefix_columns: Any = None) -> Any:
     columns["tone"] = pd.Series(pd.Categorical([], categories=list(model.tones)))
     for t in model.tones:
         columns[f"tone_{t}"] = pd.Series([], dtype="float64")
-    columns["n_features"] = pd.Series([], dtype="int64")
+    columns["n_known_features"] = pd.Series([], dtype="int64")
     return pd.DataFrame(columns)
 
 
@@ -72,7 +73,7 @@ def label_pandas(texts: Any, model: str | os.PathLike[str] | None = None) -> Any
 
     Columns: ``topics`` (string, topic names joined by ``;``, empty for
     off-agenda), ``topic_<name>`` (float64 probabilities), ``tone``
-    (categorical), ``tone_<name>`` (float64) and ``n_features`` (int64).
+    (categorical), ``tone_<name>`` (float64) and ``n_known_features`` (int64).
     """
     _, pd = _require_dask()
     m = _worker_model(_model_name(model))
@@ -87,24 +88,31 @@ def label_pandas(texts: Any, model: str | os.PathLike[str] | None = None) -> Any
     columns["tone"] = pd.Categorical.from_codes(best, categories=list(m.tones))
     for j, t in enumerate(m.tones):
         columns[f"tone_{t}"] = scores.tone_probs[:, j]
-    columns["n_features"] = scores.n_features.astype("int64")
+    columns["n_known_features"] = scores.n_known_features.astype("int64")
     return pd.DataFrame(columns, index=texts.index)
 
 
 def label_dataframe(
-    frame: Any, column: str = "text", *, model: str | os.PathLike[str] | None = None, keep: bool = True
+    frame: Any,
+    text_field: str = "text",
+    *,
+    model: str | os.PathLike[str] | None = None,
+    keep: bool = True,
+    column: str | None = None,
 ) -> Any:
     """Label the text column of a Dask DataFrame, partition by partition.
 
     Parameters
     ----------
     frame : dask.dataframe.DataFrame
-    column : str
+    text_field : str
         The column holding the text (str; missing values are an error).
     model : str or path, optional
         Shipped model name or model directory; loaded once per worker.
     keep : bool
         Keep the input columns next to the labels.
+    column : str, optional
+        Deprecated name of `text_field`.
 
     Returns
     -------
@@ -113,13 +121,16 @@ def label_dataframe(
         `keep`.
     """
     _require_dask()
-    if column not in frame.columns:
-        raise InputError(f"no column {column!r}; the frame has {list(frame.columns)}")
+    if column is not None:
+        warnings.warn("label_dataframe(column=...) is deprecated; use text_field=...", DeprecationWarning, stacklevel=2)
+        text_field = column
+    if text_field not in frame.columns:
+        raise InputError(f"no column {text_field!r}; the frame has {list(frame.columns)}")
     name = _model_name(model)
     meta = _meta(load_model(name), frame._meta if keep else None)
 
     def partition(part: Any) -> Any:
-        labels = label_pandas(part[column], name)
+        labels = label_pandas(part[text_field], name)
         return part.join(labels) if keep else labels
 
     return frame.map_partitions(partition, meta=meta)

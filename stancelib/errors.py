@@ -13,6 +13,7 @@ __all__ = [
     "ModelLoadError",
     "DataError",
     "MissingExtraError",
+    "BadRecordError",
 ]
 
 
@@ -52,3 +53,7 @@ class DataError(StanceLibError, ValueError):
 
 class MissingExtraError(StanceLibError, ImportError):
     """An optional feature was asked for whose extra is not installed."""
+
+
+class BadRecordError(StanceLibError):
+    """A record of a streamed input file could not be read; the message names the line."""

@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .dataset import Record
-from .fit import TrainConfig, train
-from .labels import Prediction
-from .metrics import evaluate
-from .model import Model, _as_str_list
+from ._dataset import Record
+from ._fit import TrainConfig, train
+from ._metrics import evaluate
+from ._model import Model
+from ._results import Prediction
+from ._text import as_text_list
 
 __all__ = ["StanceClassifier"]
 
@@ -74,7 +75,7 @@ class StanceClassifier(BaseEstimator):
         self.seed = seed
 
     def _records(self, X: Iterable[str], y: Sequence[Any]) -> list[Record]:
-        texts = _as_str_list(X)
+        texts = as_text_list(X)
         pairs = list(y)
         if len(pairs) != len(texts):
             raise ValueError(f"X has {len(texts)} texts but y has {len(pairs)} labels")
@@ -113,13 +114,13 @@ class StanceClassifier(BaseEstimator):
         return model
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
-        preds: list[Prediction] = self._check_fitted().predict(_as_str_list(X))
+        preds: list[Prediction] = self._check_fitted().predict(as_text_list(X))
         out = np.empty(len(preds), dtype=object)
         out[:] = preds
         return out
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
-        scores = self._check_fitted().score_batch(_as_str_list(X))
+        scores = self._check_fitted().score_batch(as_text_list(X))
         return np.hstack([scores.topic_probs, scores.tone_probs])
 
     def score(self, X: Iterable[str], y: Sequence[Any], sample_weight: Any = None) -> float:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from stancelib import Model, load_model
-from stancelib.features import FeatureSpec
+from stancelib._features import FeatureSpec
 
 # Property-test budgets: "ci" keeps the suite short, "thorough" is for a long local run
 # (HYPOTHESIS_PROFILE=thorough python -m pytest).

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import stancelib
-from stancelib import registry
+from stancelib import _loading as registry
 from stancelib.errors import MissingExtraError, ModelLoadError, StanceLibError
 
 from .conftest import DATA, ROOT
@@ -62,7 +62,7 @@ def test_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch
 
 
 def test_missing_extra_in_the_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from stancelib.cli import main
+    from stancelib._cli import main
 
     _hide_extra(monkeypatch)
     assert main(["predict", "--model", "accurate", "We condemn the strike."]) == 1
@@ -92,13 +92,13 @@ def accurate() -> Any:
 
 @pytest.fixture(scope="module")
 def dev_records() -> list[Any]:
-    from stancelib.dataset import read_records
+    from stancelib._dataset import read_records
 
     return read_records(DATA / "dev.jsonl")
 
 
 def test_loads_by_name_and_by_path(accurate: Any) -> None:
-    from stancelib.accurate import AccurateModel
+    from stancelib._accurate import AccurateModel
 
     assert isinstance(accurate, AccurateModel)
     assert stancelib.load_model("accurate") is accurate  # cached
@@ -111,7 +111,7 @@ def test_loads_by_name_and_by_path(accurate: Any) -> None:
 
 
 def test_dev_metrics_beat_the_fast_tier(accurate: Any, dev_records: list[Any]) -> None:
-    from stancelib.metrics import evaluate
+    from stancelib._metrics import evaluate
 
     fast = evaluate(stancelib.load_model("fast"), dev_records)
     ours = evaluate(accurate, dev_records)
@@ -127,7 +127,7 @@ def test_prediction_contract(accurate: Any) -> None:
     assert set(p.topic_scores) == set(accurate.topics) and set(p.tone_scores) == set(accurate.tones)
     assert sum(p.tone_scores.values()) == pytest.approx(1.0)
     empty = accurate.predict("")
-    assert empty.topics == () and empty.tone == "neutral" and empty.n_features == 0
+    assert empty.topics == () and empty.tone == "neutral" and empty.n_known_features == 0
     json.dumps(p.to_dict())
 
 
@@ -136,7 +136,7 @@ def test_batch_equals_single(accurate: Any, dev_records: list[Any]) -> None:
     batch = accurate.predict(texts)
     for text, b in zip(texts, batch):
         s = accurate.predict(text)
-        assert s.topics == b.topics and s.tone == b.tone and s.n_features == b.n_features
+        assert s.topics == b.topics and s.tone == b.tone and s.n_known_features == b.n_known_features
         for key in s.tone_scores:
             assert abs(s.tone_scores[key] - b.tone_scores[key]) <= 1e-9
         for key in s.topic_scores:
@@ -146,13 +146,13 @@ def test_batch_equals_single(accurate: Any, dev_records: list[Any]) -> None:
 
 
 def test_explain_is_exact_with_one_encoder_term(accurate: Any) -> None:
-    from stancelib.explanation import ENCODER_FEATURE
+    from stancelib._explanation import ENCODER_FEATURE
 
     e = stancelib.explain("Tehran's escalation has no civilian justification.", model=accurate)
     names = [c.feature for c in e.tone.contributions]
     assert names.count(ENCODER_FEATURE) == 1
     assert abs(e.tone.bias + sum(c.value for c in e.tone.contributions) - e.tone.logit) < 1e-9
-    for part in e.topics:
+    for part in e.topic_explanations:
         assert abs(part.bias + sum(c.value for c in part.contributions) - part.logit) < 1e-9
 
 
@@ -161,11 +161,11 @@ def test_analyze(accurate: Any) -> None:
         "Iran must stop enriching uranium to 60 percent. The IAEA board meets on Monday.", model="accurate"
     )
     assert [s.prediction.tone for s in doc.sentences] == ["critical", "neutral"]
-    assert "iran" in doc.topics
+    assert "iran" in doc.topic_summaries
 
 
 def test_cli_model_accurate(accurate: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from stancelib.cli import main
+    from stancelib._cli import main
 
     assert main(["predict", "--model", "accurate", "--format", "jsonl", "We welcome the prisoner exchange."]) == 0
     row = json.loads(capsys.readouterr().out)
@@ -175,7 +175,7 @@ def test_cli_model_accurate(accurate: Any, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_batch_file_path(accurate: Any, tmp_path: Path) -> None:
-    from stancelib.batch import BatchOptions, run_batch
+    from stancelib._stream import BatchOptions, run_batch
 
     src = tmp_path / "in.txt"
     src.write_text("We welcome the deal.\nPyongyang fired a missile.\n", encoding="utf-8")
@@ -194,7 +194,7 @@ def test_worker_processes_do_not_hang(accurate: Any, tmp_path: Path) -> None:
     outs = []
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}.jsonl"
-        args = ["predict", "--model", "accurate", "--input", str(src), "--output", str(out), "--jobs", jobs]
+        args = ["predict", "--model", "accurate", "--input", str(src), "--output", str(out), "--n-jobs", jobs]
         subprocess.run(
             [sys.executable, "-m", "stancelib", *args], check=True, timeout=300, cwd=ROOT, capture_output=True
         )
@@ -203,7 +203,7 @@ def test_worker_processes_do_not_hang(accurate: Any, tmp_path: Path) -> None:
 
 
 def test_save_load_and_pickle_round_trip(accurate: Any, tmp_path: Path) -> None:
-    from stancelib.accurate import AccurateModel
+    from stancelib._accurate import AccurateModel
 
     texts = ["We welcome the prisoner exchange.", "Tehran rejected the inspectors' report."]
     want = [p.tone_scores for p in accurate.predict(texts)]
@@ -219,7 +219,8 @@ def _copy_model(tmp_path: Path) -> Path:
 
 
 def test_encoder_checksum_mismatch(accurate: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stancelib import accurate as module
+    from stancelib import _encoder as module
+    from stancelib._accurate import AccurateModel
 
     # The installed encoder's files, one of them changed (the big one only linked).
     real = module._package_dir()
@@ -233,11 +234,11 @@ def test_encoder_checksum_mismatch(accurate: Any, tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(module, "_package_dir", lambda: fake)
     monkeypatch.setattr(module.SentenceEncoder, "_cache", {})
     with pytest.raises(ModelLoadError, match=r"config\.json: checksum mismatch.*reinstall"):
-        module.AccurateModel.load(registry.shipped_model_path("accurate"))
+        AccurateModel.load(registry.shipped_model_path("accurate"))
 
 
 def test_encoder_identity_mismatch(accurate: Any, tmp_path: Path) -> None:
-    from stancelib.accurate import AccurateModel
+    from stancelib._accurate import AccurateModel
 
     target = _copy_model(tmp_path)
     meta = json.loads((target / "model.json").read_text(encoding="utf-8"))
@@ -254,7 +255,7 @@ def test_encoder_identity_mismatch(accurate: Any, tmp_path: Path) -> None:
 def test_encoder_matches_the_reference_implementation(accurate: Any) -> None:
     """The encoder's own forward pass equals sentence-transformers' on the final layer."""
     st = pytest.importorskip("sentence_transformers")
-    from stancelib import accurate as module
+    from stancelib import _encoder as module
 
     texts = ["We welcome the prisoner exchange.", "Pyongyang fired another ballistic missile over Japan."]
     ours = module.SentenceEncoder(module._package_dir(), layers=6).encode(texts)

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import stancelib
-from stancelib.batch import BadRecordError, BatchOptions, run_batch
+from stancelib._stream import BatchOptions, run_batch
+from stancelib.errors import BadRecordError
 
 from .conftest import ROOT
 
@@ -44,7 +45,7 @@ def write_jsonl(path: Path, n: int) -> list[dict[str, object]]:
 def test_jsonl_order_and_pass_through(tmp_path: Path, jobs: int) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     rows = write_jsonl(src, 45)
-    report = run_batch(str(src), str(out), BatchOptions(input_format="jsonl", jobs=jobs, chunk_size=7))
+    report = run_batch(str(src), str(out), BatchOptions(input_format="jsonl", n_jobs=jobs, chunk_size=7))
     assert report.records == 45
     assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
     got = [json.loads(line) for line in out.read_text().splitlines()]
@@ -77,7 +78,7 @@ def test_csv_input_keeps_columns(tmp_path: Path) -> None:
     run_batch(
         str(src),
         str(out),
-        BatchOptions(input_format="csv", output_format="csv", text_field="body", jobs=2, chunk_size=2),
+        BatchOptions(input_format="csv", output_format="csv", text_field="body", n_jobs=2, chunk_size=2),
     )
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert [r["id"] for r in rows] == [str(i) for i in range(len(SENTENCES))]
@@ -116,7 +117,7 @@ def test_skip_bad_reports_line_numbers(tmp_path: Path) -> None:
 def test_missing_text_column(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     src.write_text("id,body\n1,hello\n")
-    with pytest.raises(BadRecordError, match=r"no column 'text'.*--text-column"):
+    with pytest.raises(BadRecordError, match=r"no column 'text'.*--text-field"):
         run_batch(str(src), str(tmp_path / "o.csv"), BatchOptions(input_format="csv", output_format="csv"))
 
 
@@ -131,14 +132,14 @@ def test_analyze_mode(tmp_path: Path) -> None:
     got = [json.loads(x) for x in out.read_text().splitlines()]
     assert [g["id"] for g in got] == ["a", "b"]
     assert got[0]["n_sentences"] == 2
-    assert got[0]["topics"] == stancelib.analyze(docs[0]["text"]).to_dict()["topics"]
+    assert got[0]["topic_summaries"] == stancelib.analyze(docs[0]["text"]).to_dict()["topic_summaries"]
 
 
 def test_cli_streaming_command(tmp_path: Path) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write_jsonl(src, 30)
     done = subprocess.run(
-        [sys.executable, "-m", "stancelib", "predict", "--input", str(src), "--output", str(out), "--jobs", "2"],
+        [sys.executable, "-m", "stancelib", "predict", "--input", str(src), "--output", str(out), "--n-jobs", "2"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -163,7 +164,7 @@ def test_interrupted_run_leaves_no_output(tmp_path: Path) -> None:
             str(src),
             "--output",
             str(out),
-            "--jobs",
+            "--n-jobs",
             "1",
             "--quiet",
         ],
@@ -190,4 +191,4 @@ def test_options_are_checked(tmp_path: Path) -> None:
     from stancelib import InputError
 
     with pytest.raises(InputError, match="jobs must be at least 1"):
-        run_batch(os.devnull, str(tmp_path / "o"), BatchOptions(jobs=0))
+        run_batch(os.devnull, str(tmp_path / "o"), BatchOptions(n_jobs=0))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stancelib.cli import main
+from stancelib._cli import main
 
 from .conftest import DATA, ROOT
 
@@ -35,7 +35,7 @@ def test_predict_jsonl_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["text"] for r in rows] == ["Iran enriched uranium to 60 percent.", "", "Hello there friends."]
     assert "iran" in rows[0]["topics"]
-    assert rows[1]["tone"] == "neutral" and rows[1]["n_features"] == 0
+    assert rows[1]["tone"] == "neutral" and rows[1]["n_known_features"] == 0
 
 
 def test_predict_csv(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +93,7 @@ def test_analyze_example_report() -> None:
 def test_analyze_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(ROOT / "examples" / "briefing.txt"), "--format", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["sentences"] and set(d) >= {"tone", "topics", "sentences", "tone_score"}
+    assert d["sentences"] and set(d) >= {"tone", "topic_summaries", "sentences", "tone_score"}
 
 
 def test_explain_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:

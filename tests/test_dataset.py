@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stancelib import DataError
-from stancelib.dataset import read_records
+from stancelib._dataset import read_records
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from stancelib import Model
-from stancelib.document import analyze_with
+from stancelib._document import analyze_with
 
 
 def probs(model: Model, text: str) -> tuple[float, float]:
@@ -27,8 +27,8 @@ def test_sentences_and_spans(tiny_model: Model) -> None:
 
 def test_topic_summary_arithmetic(tiny_model: Model) -> None:
     a = analyze_with(tiny_model, DOC)
-    assert list(a.topics) == ["iran", "syria"]  # most frequent first
-    iran = a.topics["iran"]
+    assert list(a.topic_summaries) == ["iran", "syria"]  # most frequent first
+    iran = a.topic_summaries["iran"]
     assert iran.count == 2
     assert dict(iran.tone_shares) == {"cooperative": 0.5, "critical": 0.5, "neutral": 0.0}
     # Sentence 1: welcome + iran -> coop logit 3/sqrt(2); sentence 2: condemn + iran -> crit 3/sqrt(2).
@@ -38,7 +38,7 @@ def test_topic_summary_arithmetic(tiny_model: Model) -> None:
     assert iran.tone_score == pytest.approx((lean1 + lean2) / 2, abs=1e-12)
     assert iran.tone_score == pytest.approx(0.0, abs=1e-12)
     assert iran.drivers == (0, 1)
-    syria = a.topics["syria"]
+    syria = a.topic_summaries["syria"]
     assert syria.count == 1 and syria.tone == "neutral"
     assert syria.tone_score == pytest.approx(0.0, abs=1e-12)  # meeting: coop and crit equal
 
@@ -55,14 +55,14 @@ def test_overall_tone_is_mean_probability(tiny_model: Model) -> None:
 def test_drivers_pick_the_strongest_sentences(tiny_model: Model) -> None:
     doc = "Iran meeting. We welcome Iran. Iran meeting today. We welcome Iran again. We condemn Iran."
     a = analyze_with(tiny_model, doc)
-    assert a.topics["iran"].count == 5
+    assert a.topic_summaries["iran"].count == 5
     # The three with a strong lean (|coop - crit| high) are welcome, welcome, condemn.
-    assert a.topics["iran"].drivers == (1, 3, 4)
+    assert a.topic_summaries["iran"].drivers == (1, 3, 4)
 
 
 def test_empty_document(tiny_model: Model) -> None:
     a = analyze_with(tiny_model, "   \n ")
-    assert a.sentences == () and dict(a.topics) == {}
+    assert a.sentences == () and dict(a.topic_summaries) == {}
     assert a.tone == "neutral" and a.tone_score == 0.0
 
 
@@ -71,7 +71,7 @@ def test_to_dict_is_json_ready(tiny_model: Model) -> None:
 
     d = analyze_with(tiny_model, DOC).to_dict()
     again = json.loads(json.dumps(d))
-    assert again["topics"]["iran"]["count"] == 2
+    assert again["topic_summaries"]["iran"]["count"] == 2
     assert again["sentences"][2]["start"] == DOC.index("Syria")
 
 

@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from stancelib import Prediction
-from stancelib.dataset import read_records
+from stancelib._dataset import read_records
 from stancelib.estimator import StanceClassifier
 
 from .conftest import DATA

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stancelib import InputTypeError, Model, ModelLoadError, Prediction
-from stancelib.features import FeatureSpec
+from stancelib._features import FeatureSpec
 
 
 def sigmoid(z: float) -> float:
@@ -26,7 +26,7 @@ def test_probabilities_by_hand(tiny_model: Model) -> None:
     assert p.tone_scores["critical"] == pytest.approx(1 / (e + 2), abs=1e-12)
     assert p.topics == ("iran",)
     assert p.tone == "cooperative"
-    assert p.n_features == 2
+    assert p.n_known_features == 2
 
 
 def test_repeated_words_by_hand(tiny_model: Model) -> None:
@@ -35,7 +35,7 @@ def test_repeated_words_by_hand(tiny_model: Model) -> None:
     assert p.topic_scores["iran"] == pytest.approx(sigmoid(12 / math.sqrt(5) - 1), abs=1e-12)
     e = math.exp(6 / math.sqrt(5))
     assert p.tone_scores["critical"] == pytest.approx(e / (e + 2), abs=1e-12)
-    assert p.n_features == 5
+    assert p.n_known_features == 5
 
 
 def test_binary_text_is_plain_l2_tfidf(tiny_model: Model) -> None:
@@ -59,13 +59,13 @@ def test_wordless_text_is_defined_neutral(tiny_model: Model, text: str) -> None:
     assert p.tone == "neutral"
     assert dict(p.tone_scores) == {"cooperative": 0.0, "critical": 0.0, "neutral": 1.0}
     assert set(p.topic_scores.values()) == {0.0}
-    assert p.n_features == 0
+    assert p.n_known_features == 0
     assert p.text == text
 
 
 def test_unknown_words_give_the_prior(tiny_model: Model) -> None:
     p = tiny_model.predict("completely unrelated words")
-    assert p.n_features == 0
+    assert p.n_known_features == 0
     assert p.topic_scores["iran"] == pytest.approx(sigmoid(-1))
     assert p.tone_scores["neutral"] == pytest.approx(1 / 3)
 
@@ -142,7 +142,7 @@ def test_feature_counts(tiny_model: Model) -> None:
 def test_score_batch_arrays(tiny_model: Model) -> None:
     s = tiny_model.score_batch(["iran welcome", "", "zzz"])
     assert s.topic_probs.shape == (3, 3) and s.tone_probs.shape == (3, 3)
-    assert s.n_features.tolist() == [2, 0, 0]
+    assert s.n_known_features.tolist() == [2, 0, 0]
     np.testing.assert_allclose(s.tone_probs.sum(axis=1), 1.0)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from stancelib import Model, ModelLoadError
-from stancelib.modelfile import ARRAYS_FILE, FORMAT_VERSION, METADATA_FILE, sha256_bytes
+from stancelib._modelfile import ARRAYS_FILE, FORMAT_VERSION, METADATA_FILE, sha256_bytes
 
 
 @pytest.fixture()
@@ -186,7 +186,7 @@ def test_pickled_npz_is_refused_and_runs_nothing(saved: Path, tmp_path: Path, mo
 
 
 def test_object_arrays_are_never_written(tiny_model: Model, tmp_path: Path) -> None:
-    from stancelib import modelfile
+    from stancelib import _modelfile as modelfile
 
     with pytest.raises(TypeError, match="dtype object"):
         modelfile.write(tmp_path / "m", {}, {"x": np.array([object()])})
@@ -202,7 +202,7 @@ def test_bad_array_file_name(saved: Path) -> None:
 
 
 def test_copy_of_shipped_model_loads_identically(shipped_model: Model, tmp_path: Path) -> None:
-    from stancelib.registry import shipped_model_path
+    from stancelib._loading import shipped_model_path
 
     target = tmp_path / "copy"
     shutil.copytree(shipped_model_path("fast"), target)

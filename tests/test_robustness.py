@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -15,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import stancelib
-from stancelib import InputTypeError, Model, registry
+from stancelib import InputTypeError, Model, _modelfile
+from stancelib import _loading as registry
 
 from .conftest import ROOT
 
@@ -49,7 +51,7 @@ def test_odd_text_never_raises(shipped_model: Model, text: str) -> None:
 
 def test_empty_string_is_defined(shipped_model: Model) -> None:
     p = shipped_model.predict("")
-    assert (p.topics, p.tone, p.n_features) == ((), "neutral", 0)
+    assert (p.topics, p.tone, p.n_known_features) == ((), "neutral", 0)
     assert p.tone_scores["neutral"] == 1.0
 
 
@@ -99,7 +101,7 @@ def test_ten_megabyte_document(shipped_model: Model) -> None:
     doc = paragraph * (10_000_000 // len(paragraph))
     a = stancelib.analyze(doc)
     assert len(a.sentences) == 3 * (10_000_000 // len(paragraph))
-    assert a.topics["ukraine"].count == 10_000_000 // len(paragraph)
+    assert a.topic_summaries["ukraine"].count == 10_000_000 // len(paragraph)
 
 
 def test_one_megabyte_string(shipped_model: Model) -> None:
@@ -126,13 +128,13 @@ def test_properties(shipped_model: Model, texts: list[str]) -> None:
 def test_default_model_loads_once_under_16_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "_cache", {})
     calls = []
-    original = Model.load.__func__  # type: ignore[attr-defined]
+    original = _modelfile.read
 
-    def counting_load(cls: type[Model], directory: object) -> Model:
+    def counting_read(directory: str | os.PathLike[str]) -> _modelfile.ModelFile:
         calls.append(directory)
-        return original(cls, directory)
+        return original(directory)
 
-    monkeypatch.setattr(Model, "load", classmethod(counting_load))
+    monkeypatch.setattr(_modelfile, "read", counting_read)
     barrier = threading.Barrier(16)
 
     def call(_: int) -> str:

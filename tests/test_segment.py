@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from stancelib._segment import segment, sentences
 from stancelib.errors import InputTypeError
-from stancelib.segment import segment, sentences
 
 CASES_PATH = Path(__file__).parent / "data" / "segmentation_cases.jsonl"
 

@@ -9,11 +9,11 @@ import pytest
 
 import stancelib
 from stancelib import Model
-from stancelib.dataset import read_records
-from stancelib.fit import TrainConfig, train
-from stancelib.metrics import evaluate
-from stancelib.modelfile import ARRAYS_FILE, METADATA_FILE, sha256_bytes
-from stancelib.registry import shipped_model_path
+from stancelib._dataset import read_records
+from stancelib._fit import TrainConfig, data_hash, train
+from stancelib._loading import shipped_model_path
+from stancelib._metrics import evaluate
+from stancelib._modelfile import ARRAYS_FILE, METADATA_FILE, sha256_bytes
 
 from .conftest import DATA
 
@@ -104,6 +104,6 @@ def test_retraining_reproduces_the_shipped_arrays(shipped_model: Model, tmp_path
         seed=cfg["seed"],
     )
     records = read_records(DATA / "train.jsonl")
-    assert stancelib.fit.data_hash(records) == shipped_model.metadata["training"]["data_sha256"]
+    assert data_hash(records) == shipped_model.metadata["training"]["data_sha256"]
     again = train(records, config=config).model.save(tmp_path / "again")  # type: ignore[operator]
     assert (again / ARRAYS_FILE).read_bytes() == (shipped_model_path("fast") / ARRAYS_FILE).read_bytes()

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stancelib.features import FeatureIndex, FeatureSpec, extract, key_to_str, str_to_key
-from stancelib.text import _TOKEN, normalize, tokenize, tokenize_bytes
+from stancelib._features import FeatureIndex, FeatureSpec, extract, key_to_str, str_to_key
+from stancelib._text import _TOKEN, normalize, tokenize, tokenize_bytes
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from stancelib import DataError, Model
-from stancelib.dataset import Record, read_records
-from stancelib.fit import TrainConfig, train, train_to_directory
+from stancelib._dataset import Record, read_records
+from stancelib._fit import TrainConfig, train, train_to_directory
 
 from .conftest import DATA, ROOT
 
@@ -73,7 +73,7 @@ def test_numpy_path_equals_sklearn_predict_proba(small: list[Record]) -> None:
     dev = read_records(DATA / "dev.jsonl")
     texts = [r.text for r in dev]
     feat = result.featurizer
-    from stancelib.text import tokenize
+    from stancelib._text import tokenize
 
     X = feat.transform([feat.doc_keys(tokenize(t)) for t in texts])
     sk_topics = np.column_stack([h.predict_proba(X)[:, 1] for h in result.topic_estimators])

@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 
-from stancelib.dataset import Record, read_records
+from stancelib._dataset import Record, read_records
 
 from .validate import DATA, TONES, TOPICS
 

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from stancelib._fit import train_to_directory
 from stancelib.errors import StanceLibError
-from stancelib.fit import train_to_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 

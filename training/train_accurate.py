@@ -7,7 +7,7 @@ keeps what wins in cross-validation on ``training/data/train.jsonl``:
 
 - tone: one softmax logistic regression on ``[TF-IDF row, scale * embedding]``
   (both L2-normalised; the embedding pools the encoder's layer 5, see
-  `stancelib.accurate`), C and scale chosen by 5-fold CV, scale 0 being the
+  `stancelib._encoder`), C and scale chosen by 5-fold CV, scale 0 being the
   n-grams alone;
 - topics: the fast model's n-gram head, unless the same joint features beat it
   in CV by more than the tolerance.
@@ -53,7 +53,7 @@ def _tone_cv(
     """Out-of-fold tone macro-F1 for every (scale, C); scale 0 means n-grams only."""
     import scipy.sparse as sp
 
-    from stancelib.fit import TrainConfig, _macro_f1, _tone_head
+    from stancelib._fit import TrainConfig, fit_tone_head, tone_macro_f1
 
     cfg = TrainConfig(seed=seed)
     scores: dict[tuple[float, float], float] = {}
@@ -62,8 +62,8 @@ def _tone_cv(
         for C in Cs:
             oof = np.zeros(len(y), dtype=np.int64)
             for tr, te in splits:
-                oof[te] = _tone_head(Z[tr], y[tr], C, cfg).predict(Z[te])
-            scores[(scale, C)] = _macro_f1(y, oof, m)
+                oof[te] = fit_tone_head(Z[tr], y[tr], C, cfg).predict(Z[te])
+            scores[(scale, C)] = tone_macro_f1(y, oof, m)
             _say(f"    tone CV: embedding scale {scale:g}, C={C:g}: macro-F1 {scores[(scale, C)]:.4f}")
     return scores
 
@@ -72,14 +72,14 @@ def _topic_cv(
     Z: Any, Y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], C: float, seed: int
 ) -> tuple[float, np.ndarray]:
     """Out-of-fold topic micro-F1 (thresholds tuned on the same OOF probabilities)."""
-    from stancelib.fit import TrainConfig, _micro_f1, _topic_heads, best_thresholds
+    from stancelib._fit import TrainConfig, best_thresholds, fit_topic_heads, topic_micro_f1
 
     cfg = TrainConfig(seed=seed)
     oof = np.zeros(Y.shape)
     for tr, te in splits:
-        heads = _topic_heads(Z[tr], Y[tr], C, cfg)
+        heads = fit_topic_heads(Z[tr], Y[tr], C, cfg)
         oof[te] = np.column_stack([h.predict_proba(Z[te])[:, 1] for h in heads])
-    return _micro_f1(oof, Y, best_thresholds(oof, Y)), oof
+    return topic_micro_f1(oof, Y, best_thresholds(oof, Y)), oof
 
 
 def _pick(scores: dict[Any, float], tolerance: float) -> Any:
@@ -94,17 +94,27 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     from sklearn.model_selection import StratifiedKFold
 
     from stancelib import __version__
-    from stancelib.accurate import AccurateModel, encoder_identity, require_extra
-    from stancelib.card import model_card
-    from stancelib.dataset import read_records
-    from stancelib.fit import TOLERANCE, Featurizer, TrainConfig, _tone_head, _topic_heads, best_thresholds, data_hash
-    from stancelib.metrics import evaluate, evaluate_arrays, format_report, targets
-    from stancelib.model import Model
-    from stancelib.text import tokenize
+    from stancelib._accurate import AccurateModel
+    from stancelib._card import model_card
+    from stancelib._dataset import read_records
+    from stancelib._encoder import encoder_identity, require_extra
+    from stancelib._fit import (
+        TOLERANCE,
+        Featurizer,
+        TrainConfig,
+        best_thresholds,
+        data_hash,
+        fit_tone_head,
+        fit_topic_heads,
+    )
+    from stancelib._metrics import evaluate, evaluate_arrays, format_report, targets
+    from stancelib._model import Model
+    from stancelib._text import tokenize
 
     require_extra()
     started = time.perf_counter()
     fast = Model.load(fast_dir)
+    fast_arguments = fast.arguments()
     records = read_records(data)
     dev_records = read_records(dev)
     topics, tones = list(fast.topics), list(fast.tones)
@@ -117,7 +127,7 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     feat = Featurizer(fast.spec, min_df)
     docs = [feat.doc_keys(tokenize(r.text)) for r in records]
     feat.fit(docs)
-    from stancelib.features import key_to_str
+    from stancelib._features import key_to_str
 
     if [key_to_str(k) for k in feat.keys] != fast.vocabulary:
         raise SystemExit(
@@ -128,7 +138,7 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     Xd = feat.transform([feat.doc_keys(tokenize(r.text)) for r in dev_records])
 
     identity = encoder_identity()
-    from stancelib.accurate import SentenceEncoder
+    from stancelib._encoder import SentenceEncoder
 
     encoder = SentenceEncoder.open(identity)
     t = time.perf_counter()
@@ -148,7 +158,7 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     tone_scale, tone_C = _pick(tone_scores, TOLERANCE)
     _say(f"chosen tone head: embedding scale {tone_scale:g}, C={tone_C:g}")
     Z = sp.hstack([X, sp.csr_matrix(E * tone_scale)], format="csr")
-    tone_head = _tone_head(Z, y, tone_C, cfg)
+    tone_head = fit_tone_head(Z, y, tone_C, cfg)
     if [tones[int(c)] for c in tone_head.classes_] != tones:
         raise SystemExit("error: tone classes out of order")
     n = X.shape[1]
@@ -166,7 +176,7 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     k = len(topics)
     if topic_joint > topic_plain + TOLERANCE:
         _say("chosen topic heads: n-grams + embedding")
-        heads = _topic_heads(Zt, Y, topic_C, cfg)
+        heads = fit_topic_heads(Zt, Y, topic_C, cfg)
         coef = np.column_stack([h.coef_.ravel() for h in heads])
         topic_coef, topic_enc = coef[:n], coef[n:] * joint_scale
         topic_intercept = np.array([h.intercept_[0] for h in heads])
@@ -174,7 +184,7 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
         topic_choice = "ngrams+encoder"
     else:
         _say("chosen topic heads: the fast model's n-gram heads, unchanged")
-        topic_coef, topic_intercept = fast._topic_coef, fast._topic_intercept
+        topic_coef, topic_intercept = fast_arguments["topic_coef"], fast_arguments["topic_intercept"]
         topic_enc = np.zeros((E.shape[1], k))
         thresholds = list(fast.thresholds)
         topic_choice = "fast"
@@ -188,13 +198,13 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     for (scale, C), cv in tone_scores.items():
         Zs = sp.hstack([X, sp.csr_matrix(E * scale)], format="csr") if scale else X
         Zds = sp.hstack([Xd, sp.csr_matrix(Ed * scale)], format="csr") if scale else Xd
-        pred = _tone_head(Zs, y, C, cfg).predict(Zds)
+        pred = fit_tone_head(Zs, y, C, cfg).predict(Zds)
         m = dev_metrics(fast_scores.topic_probs, fast.thresholds, pred)
         candidates[f"tone: scale {scale:g}, C={C:g}"] = {
             "cv_tone_macro_f1": round(cv, 4),
             "dev_tone_macro_f1": round(m["tone_macro_f1"], 4),
         }
-    heads = _topic_heads(Zt, Y, topic_C, cfg)
+    heads = fit_topic_heads(Zt, Y, topic_C, cfg)
     Zdt = sp.hstack([Xd, sp.csr_matrix(Ed * joint_scale)], format="csr")
     joint_probs = np.column_stack([h.predict_proba(Zdt)[:, 1] for h in heads])
     candidates["topics: fast n-gram heads"] = {
@@ -206,14 +216,14 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
         "dev_topic_micro_f1": round(dev_metrics(joint_probs, best_thresholds(joint_oof, Y), yd)["topic_micro_f1"], 4),
     }
     # The embedding alone, as a plain sentence-embedding classifier would use it.
-    emb_pred = _tone_head(sp.csr_matrix(E), y, tone_C, cfg).predict(sp.csr_matrix(Ed))
+    emb_pred = fit_tone_head(sp.csr_matrix(E), y, tone_C, cfg).predict(sp.csr_matrix(Ed))
     candidates[f"tone: embedding only, C={tone_C:g}"] = {
         "dev_tone_macro_f1": round(dev_metrics(fast_scores.topic_probs, fast.thresholds, emb_pred)["tone_macro_f1"], 4),
     }
     # The encoder's final layer (its usual sentence embedding) in place of layer 5.
     final = SentenceEncoder.open({**identity, "layers": 6})
     F6, F6d = final.encode([r.text for r in records]), final.encode([r.text for r in dev_records])
-    pred = _tone_head(sp.hstack([X, sp.csr_matrix(F6)], format="csr"), y, tone_C, cfg).predict(
+    pred = fit_tone_head(sp.hstack([X, sp.csr_matrix(F6)], format="csr"), y, tone_C, cfg).predict(
         sp.hstack([Xd, sp.csr_matrix(F6d)], format="csr")
     )
     candidates[f"tone: final-layer embedding, scale 1, C={tone_C:g}"] = {
@@ -244,7 +254,7 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     }
     model = AccurateModel(
         vocabulary=fast.vocabulary,
-        idf=fast._idf,
+        idf=fast_arguments["idf"],
         topic_coef=topic_coef,
         topic_intercept=topic_intercept,
         tone_coef=tone_coef,
@@ -261,7 +271,7 @@ def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick:
     dev_result = evaluate(model, dev_records)
     metadata["training"]["seconds"] = round(time.perf_counter() - started, 1)
     metadata["metrics"] = {"dev": dev_result}
-    model = AccurateModel(**{**model._state(), "metadata": metadata})
+    model = model.with_metadata(metadata)
     _say("")
     _say(format_report(dev_result, tones))
     fast_dev = evaluate(fast, dev_records)

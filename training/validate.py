@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from stancelib.dataset import Record, check_record
-from stancelib.text import tokenize
+from stancelib._dataset import Record, check_record
+from stancelib._text import tokenize
 
 TOPICS = ("arms_control", "iran", "north_korea", "syria", "ukraine", "venezuela")
 TONES = ("cooperative", "critical", "neutral")

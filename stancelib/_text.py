@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
-__all__ = ["normalize", "tokenize", "tokenize_bytes"]
+from .errors import InputTypeError
+
+__all__ = ["normalize", "tokenize", "tokenize_bytes", "as_text_list", "check_text"]
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -104,3 +107,45 @@ def tokenize(text: str) -> list[str]:
     ['kim', 'jong', 'un', 's', 'icbm', 'test', '2017']
     """
     return [w.decode("utf-8") for w in tokenize_bytes(text)]
+
+
+def as_text_list(texts: object) -> list[str]:
+    """Check a batch at the boundary and return it as a list of str.
+
+    Raises
+    ------
+    InputTypeError
+        If `texts` is not an iterable of str; the message names the index
+        and the type of the first bad item.
+    """
+    if isinstance(texts, (bytes, bytearray)):
+        raise InputTypeError(
+            f"expected str or an iterable of str, got {type(texts).__name__}; decode bytes first, "
+            "e.g. data.decode('utf-8')"
+        )
+    if isinstance(texts, Mapping):
+        raise InputTypeError(
+            f"expected str or an iterable of str, got {type(texts).__name__}; pass its values, e.g. list(d.values())"
+        )
+    try:
+        items = list(texts)  # type: ignore[call-overload]
+    except TypeError:
+        raise InputTypeError(f"expected str or an iterable of str, got {type(texts).__name__}") from None
+    for i, item in enumerate(items):
+        if type(item) is not str:
+            if isinstance(item, str):  # str subclasses, e.g. numpy.str_
+                items[i] = str(item)
+                continue
+            hint = " (decode bytes first)" if isinstance(item, (bytes, bytearray)) else ""
+            raise InputTypeError(
+                f"item {i} of the batch is {type(item).__name__}, not str{hint}; "
+                "pass text only (drop or convert missing values first)"
+            )
+    return items
+
+
+def check_text(text: object, name: str = "text") -> str:
+    """Check that `text` is a str, with an exact message otherwise."""
+    if isinstance(text, str):
+        return text
+    raise InputTypeError(f"{name} must be str, got {type(text).__name__}")

@@ -1,10 +1,15 @@
-"""Reading and writing a model directory: ``model.json`` plus ``arrays.npz``.
+"""The model directory layout: ``model.json`` plus ``arrays.npz``, read, verified and written here only.
 
 The directory is data only. ``model.json`` declares the format and its
 version, the label sets, thresholds, feature settings, training provenance,
 metrics and the SHA-256 of every array file; ``arrays.npz`` holds numeric
 arrays and the vocabulary as UTF-8 bytes. Loading never unpickles
 (``allow_pickle=False``) and refuses a file whose checksum does not match.
+
+This module is the one place that knows how a model's constructor arguments
+map to files and back (`contents` and `read`), so that the vocabulary is
+encoded and decoded in one place and a directory is read, and checksummed,
+once per load.
 """
 
 from __future__ import annotations
@@ -15,27 +20,178 @@ import json
 import os
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import ModelLoadError
+from ._features import FeatureSpec
+from .errors import InputTypeError, ModelLoadError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "METADATA_FILE", "ARRAYS_FILE", "read", "write"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "METADATA_FILE",
+    "ARRAYS_FILE",
+    "NGRAM_ARRAYS",
+    "ModelFile",
+    "read",
+    "contents",
+    "saved_metadata",
+    "write",
+    "sha256_bytes",
+]
 
 FORMAT_NAME = "stancelib-model"
 FORMAT_VERSION = 1
 METADATA_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
+#: The arrays of every model: the vocabulary (UTF-8 bytes), IDF and both heads.
+NGRAM_ARRAYS = ("vocab", "idf", "topic_coef", "topic_intercept", "tone_coef", "tone_intercept")
+#: Metadata keys that `write` sets itself.
+_WRITTEN_KEYS = ("format", "format_version", "files")
 
 
 def sha256_bytes(data: bytes) -> str:
+    """Return the hex SHA-256 of `data`, as stored in ``model.json``."""
     return hashlib.sha256(data).hexdigest()
 
 
-def read(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read and check a model directory.
+@dataclass(frozen=True)
+class ModelFile:
+    """A model directory as read and checked by `read`.
+
+    Attributes
+    ----------
+    directory : Path
+    metadata : dict
+        The parsed ``model.json``.
+    arguments : dict
+        Keyword arguments of `Model` for the n-gram part: vocabulary, arrays,
+        label sets, thresholds, feature settings and metadata.
+    arrays : dict of str to ndarray
+        Every array of the directory, including those of other tiers.
+    """
+
+    directory: Path
+    metadata: dict[str, Any]
+    arguments: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+    @property
+    def source(self) -> str:
+        """The path of ``model.json``, for messages."""
+        return str(self.directory / METADATA_FILE)
+
+    @property
+    def has_encoder(self) -> bool:
+        """Whether the model records a sentence encoder (the accurate tier)."""
+        return "encoder" in self.metadata
+
+    def array(self, name: str) -> np.ndarray:
+        """One stored array, or a `ModelLoadError` naming the file if it is missing."""
+        if name not in self.arrays:
+            raise ModelLoadError(f"{self.directory / ARRAYS_FILE}: missing array {name!r}; retrain the model")
+        return self.arrays[name]
+
+
+def read(directory: str | os.PathLike[str]) -> ModelFile:
+    """Read, verify and decode a model directory (once).
+
+    Raises
+    ------
+    ModelLoadError
+        If anything is missing, damaged, inconsistent, of another format or
+        of a newer format version; the message names the file and the fix.
+    """
+    root = Path(directory)
+    metadata, arrays = _read_checked(root)
+    source = str(root / METADATA_FILE)
+    missing = [key for key in NGRAM_ARRAYS if key not in arrays]
+    if missing:
+        raise ModelLoadError(f"{root / ARRAYS_FILE}: missing arrays {missing}; retrain the model")
+    try:
+        topics = [str(t) for t in metadata["topics"]]
+        tones = [str(t) for t in metadata["tones"]]
+        thresholds_map = metadata["thresholds"]
+        thresholds = [float(thresholds_map[t]) for t in topics]
+        spec = FeatureSpec.from_dict(metadata["features"], source=source)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(
+            f"{source}: label sets, thresholds or feature settings are missing or inconsistent ({exc!r}); "
+            "retrain or copy the model again"
+        ) from None
+    arguments = {
+        "vocabulary": _decode_vocabulary(arrays["vocab"], source),
+        "idf": arrays["idf"],
+        "topic_coef": arrays["topic_coef"],
+        "topic_intercept": arrays["topic_intercept"],
+        "tone_coef": arrays["tone_coef"],
+        "tone_intercept": arrays["tone_intercept"],
+        "topics": topics,
+        "tones": tones,
+        "thresholds": thresholds,
+        "spec": spec,
+        "metadata": metadata,
+    }
+    return ModelFile(root, metadata, arguments, arrays)
+
+
+def _encode_vocabulary(vocabulary: list[str]) -> np.ndarray:
+    return np.frombuffer("\n".join(vocabulary).encode("utf-8"), dtype=np.uint8)
+
+
+def _decode_vocabulary(vocab_bytes: np.ndarray, source: str) -> list[str]:
+    if vocab_bytes.dtype != np.uint8 or vocab_bytes.ndim != 1:
+        raise ModelLoadError(f"{source}: the vocabulary array must be UTF-8 bytes (uint8)")
+    try:
+        text = vocab_bytes.tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelLoadError(f"{source}: the vocabulary is not valid UTF-8; copy the model again") from None
+    return text.split("\n") if text else []
+
+
+def contents(arguments: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Return what `write` stores for a model: its metadata and its arrays.
+
+    The inverse of `read`: `arguments` are a model's constructor arguments
+    (see `Model.arguments`); an ``encoder`` and ``encoder_coef`` among them
+    (the accurate tier) are stored too.
+    """
+    vocabulary = list(arguments["vocabulary"])
+    topics, tones = list(arguments["topics"]), list(arguments["tones"])
+    metadata = {k: v for k, v in arguments["metadata"].items() if k not in _WRITTEN_KEYS}
+    metadata.update(
+        {
+            "topics": topics,
+            "tones": tones,
+            "thresholds": dict(zip(topics, arguments["thresholds"])),
+            "features": arguments["spec"].to_dict(),
+            "n_features": len(vocabulary),
+        }
+    )
+    arrays: dict[str, np.ndarray] = {
+        "vocab": _encode_vocabulary(vocabulary),
+        "idf": arguments["idf"],
+        "topic_coef": arguments["topic_coef"],
+        "topic_intercept": arguments["topic_intercept"],
+        "tone_coef": arguments["tone_coef"],
+        "tone_intercept": arguments["tone_intercept"],
+    }
+    if "encoder" in arguments:
+        metadata["encoder"] = arguments["encoder"]
+        arrays["encoder_coef"] = arguments["encoder_coef"]
+    return metadata, arrays
+
+
+def saved_metadata(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the metadata as `write` stores it (without the checksums), for a model card."""
+    return {**contents(arguments)[0], "format_version": FORMAT_VERSION}
+
+
+def _read_checked(root: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read and check a model directory's files.
 
     Returns
     -------
@@ -50,7 +206,6 @@ def read(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, n
         If anything is missing, damaged, of another format or of a newer
         format version; the message names the file and the fix.
     """
-    root = Path(directory)
     if not root.is_dir():
         raise ModelLoadError(
             f"{root}: no such model directory; pass the directory that holds {METADATA_FILE} "
@@ -138,7 +293,7 @@ def write(
     root = Path(directory)
     for key, array in arrays.items():
         if array.dtype == object:
-            raise TypeError(f"array {key!r} has dtype object; model files hold numeric data only")
+            raise InputTypeError(f"array {key!r} has dtype object; model files hold numeric data only")
     buffer = io.BytesIO()
     # Fixed zip timestamps are not settable through numpy, but savez writes
     # none that vary, so the same arrays give the same bytes.

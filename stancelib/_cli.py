@@ -1,20 +1,18 @@
-"""The ``stancelib`` command: argument parsing and printing only."""
+"""The ``stancelib`` command: argument parsing, one handler per subcommand, printing via `_render`."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
-import time
-from collections.abc import Sequence
-from typing import Any, NoReturn, TextIO
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from . import __version__
+from . import _render
+from ._loading import DEFAULT_MODEL, load_model
+from ._version import __version__
 from .errors import StanceLibError
-from .labels import Prediction
-from .registry import DEFAULT_MODEL, load_model
 
 __all__ = ["main"]
 
@@ -39,7 +37,56 @@ def _add_model(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _DeprecatedAlias(argparse.Action):
+    """An old option name that still works for one release, with a warning on stderr."""
+
+    def __init__(self, *args: object, new: str, convert: Callable[[str], object] = str, **kwargs: object) -> None:
+        self.new = new
+        self.convert = convert
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"stancelib: warning: {option_string} is deprecated; use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, self.convert(str(values)))
+
+
+def _old_jobs(value: str) -> int:
+    # --jobs 0 meant all cores; --n-jobs says -1 for that, as scikit-learn does.
+    jobs = int(value)
+    return -1 if jobs == 0 else jobs
+
+
+def _add_streaming(p: argparse.ArgumentParser) -> None:
+    """The options of --input streaming, shared by predict and analyze."""
+    p.add_argument(
+        "--input-format", choices=("txt", "jsonl", "csv"), help="override the format guessed from --input's suffix"
+    )
+    p.add_argument("--text-field", default="text", help="JSONL field or CSV column holding the text (default: text)")
+    p.add_argument(
+        "--text-column",
+        dest="text_field",
+        action=_DeprecatedAlias,
+        new="--text-field",
+        help=argparse.SUPPRESS,
+    )
+    p.add_argument(
+        "--n-jobs", type=int, default=-1, help="worker processes for --input; -1 for all cores (default: -1)"
+    )
+    p.add_argument(
+        "--jobs", dest="n_jobs", action=_DeprecatedAlias, new="--n-jobs", convert=_old_jobs, help=argparse.SUPPRESS
+    )
+    p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable records instead of stopping")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the ``stancelib`` command; each subcommand sets its handler as ``func``."""
     parser = _Parser(prog="stancelib", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"stancelib {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -59,15 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--input", metavar="FILE", help="stream a .txt (one text per line), .jsonl or .csv file")
     p.add_argument("--output", metavar="FILE", help="write results here (with --input; default stdout)")
-    p.add_argument(
-        "--input-format", choices=("txt", "jsonl", "csv"), help="override the format guessed from --input's suffix"
-    )
-    p.add_argument("--text-field", default="text", help="JSONL field holding the text (default: text)")
-    p.add_argument("--text-column", default=None, help="CSV column holding the text (default: text)")
-    p.add_argument("--jobs", type=int, default=0, help="worker processes for --input (default: all cores)")
-    p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable records instead of stopping")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_streaming(p)
     _add_model(p)
+    p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser(
         "analyze",
@@ -84,13 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--input", metavar="FILE", help="one document per record (.txt line, .jsonl, .csv)")
     p.add_argument("--output", metavar="FILE", help="with --input: where to write (default stdout)")
-    p.add_argument("--input-format", choices=("txt", "jsonl", "csv"))
-    p.add_argument("--text-field", default="text")
-    p.add_argument("--text-column", default=None)
-    p.add_argument("--jobs", type=int, default=0)
-    p.add_argument("--skip-bad", action="store_true")
-    p.add_argument("--quiet", action="store_true")
+    _add_streaming(p)
     _add_model(p)
+    p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser(
         "explain",
@@ -101,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=8, help="features to show per label (default: 8)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     _add_model(p)
+    p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser(
         "train",
@@ -115,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--quick", action="store_true", help="no grid search: one feature setting and one C per head")
+    p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
         "evaluate",
@@ -125,20 +164,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, metavar="FILE")
     p.add_argument("--format", choices=("text", "json"), default="text")
     _add_model(p)
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("info", help="show a model's metadata and headline metrics")
     p.add_argument("--format", choices=("text", "json"), default="text")
     _add_model(p)
+    p.set_defaults(func=_cmd_info)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``stancelib`` command with `argv` (default: ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    handler = globals()[f"_cmd_{args.command}"]
+    handler: Callable[[argparse.Namespace, argparse.ArgumentParser], int] = args.func
     try:
         return int(handler(args, parser) or 0)
     except StanceLibError as exc:
@@ -168,51 +210,25 @@ def _cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     model = load_model(args.model)
     predictions = model.predict(texts)
     fmt = args.format or "table"
-    _print_predictions(predictions, fmt, model.topics, model.tones, sys.stdout)
+    if fmt == "table":
+        sys.stdout.write(_render.prediction_table(predictions))
+    else:
+        from ._stream import format_rows
+
+        sys.stdout.write(format_rows(predictions, fmt, model))
     return 0
 
 
-def _print_predictions(
-    predictions: list[Prediction], fmt: str, topics: Sequence[str], tones: Sequence[str], out: TextIO
-) -> None:
-    if fmt == "jsonl":
-        for p in predictions:
-            out.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-        return
-    if fmt == "csv":
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["text", "topics", "tone", *(f"topic_{t}" for t in topics), *(f"tone_{t}" for t in tones)])
-        for p in predictions:
-            w.writerow(
-                [
-                    p.text,
-                    ";".join(p.topics),
-                    p.tone,
-                    *(f"{p.topic_scores[t]:.4f}" for t in topics),
-                    *(f"{p.tone_scores[t]:.4f}" for t in tones),
-                ]
-            )
-        return
-    for p in predictions:
-        topics_text = ", ".join(f"{t} {p.topic_scores[t]:.2f}" for t in p.topics) or "off-agenda"
-        out.write(f"{p.tone:<11} {p.tone_scores[p.tone]:.2f}  {topics_text:<36}  {_clip(p.text, 70)}\n")
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str) -> int:
-    from .batch import BatchOptions, format_from_path, run_batch
+    from ._stream import BatchOptions, format_from_path, run_batch
 
     in_fmt = args.input_format or format_from_path(args.input)
     out_path = args.output or "-"
     fmt = args.format
     if fmt in (None, "text", "table", "json"):
         fmt = "csv" if (args.output and format_from_path(args.output, "jsonl") == "csv") else "jsonl"
-    text_field = (args.text_column or "text") if in_fmt == "csv" else args.text_field
-    jobs = args.jobs or (os.cpu_count() or 1)
+    if args.n_jobs == 0 or args.n_jobs < -1:
+        parser.error(f"--n-jobs must be at least 1, or -1 for all cores; got {args.n_jobs}")
     if args.input != "-" and not os.path.isfile(args.input):
         parser.error(f"--input {args.input}: no such file")
     if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
@@ -221,29 +237,13 @@ def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str
         mode=mode,
         input_format=in_fmt,
         output_format=fmt,
-        text_field=text_field,
-        jobs=jobs,
+        text_field=args.text_field,
+        n_jobs=args.n_jobs,
         skip_bad=args.skip_bad,
         model=str(args.model),
     )
     show = not args.quiet and sys.stderr.isatty()
-    started = time.perf_counter()
-
-    def progress(records: int, done: int, total: int) -> None:
-        if not show:
-            return
-        elapsed = max(time.perf_counter() - started, 1e-9)
-        rate = records / elapsed
-        line = f"\r{records:,} records  {rate:,.0f}/s"
-        if total and done:
-            frac = min(done / total, 1.0)
-            eta = elapsed * (1 - frac) / max(frac, 1e-9)
-            bar = "#" * int(frac * 30)
-            line += f"  [{bar:<30}] {frac:6.1%}  ETA {eta:,.0f}s"
-        sys.stderr.write(line)
-        sys.stderr.flush()
-
-    report = run_batch(args.input, out_path, opts, progress=progress)
+    report = run_batch(args.input, out_path, opts, progress=_render.progress_printer(sys.stderr, show))
     if show:
         sys.stderr.write("\n")
     for message in report.skipped:
@@ -276,7 +276,7 @@ def _cmd_analyze(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
             parser.error(f"{args.file}: no such file")
         except UnicodeDecodeError:
             parser.error(f"{args.file}: not UTF-8 text; convert it first (e.g. iconv -t utf-8)")
-    from .document import analyze_with
+    from ._document import analyze_with
 
     analysis = analyze_with(load_model(args.model), document)
     if args.format in ("json", "jsonl"):
@@ -284,48 +284,13 @@ def _cmd_analyze(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         return 0
     if args.format == "csv":
         parser.error("--format csv needs --input")
-    print(render_report(analysis))
+    print(_render.document_report(analysis))
     return 0
-
-
-def render_report(analysis: Any) -> str:
-    """The human-readable report of a `DocumentAnalysis`."""
-    lines = []
-    n = len(analysis.sentences)
-    score = analysis.tone_score
-    lines.append(
-        f"Document: {n} sentence{'s' if n != 1 else ''}, overall tone {analysis.tone}"
-        + (f" (score {score:+.2f})" if score is not None else "")
-    )
-    lines.append("")
-    if analysis.topics:
-        tones = list(analysis.tone_scores)
-        header = (
-            f"{'topic':<14}{'sentences':>10}  "
-            + "".join(f"{t:>12}" for t in tones)
-            + f"{'score':>8}  driving sentences"
-        )
-        lines.append(header)
-        lines.append("-" * len(header))
-        for s in analysis.topics.values():
-            shares = "".join(f"{s.tone_shares[t]:>12.0%}" for t in tones)
-            sc = f"{s.tone_score:+8.2f}" if s.tone_score is not None else f"{'':>8}"
-            lines.append(f"{s.topic:<14}{s.count:>10}  {shares}{sc}  {', '.join(f'#{i + 1}' for i in s.drivers)}")
-    else:
-        lines.append("No agenda topic found.")
-    lines.append("")
-    lines.append("Sentences")
-    for s in analysis.sentences:
-        p = s.prediction
-        topics = ", ".join(p.topics) or "off-agenda"
-        lines.append(f"#{s.index + 1:<3} {p.tone:<11} {p.tone_scores[p.tone]:.2f}  [{topics}]")
-        lines.append(f"     {_clip(p.text, 100)}")
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------- explain
 def _cmd_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .explanation import explain_with
+    from ._explanation import explain_with
 
     if args.top < 1:
         parser.error("--top must be at least 1")
@@ -333,24 +298,13 @@ def _cmd_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     if args.format == "json":
         print(json.dumps(e.to_dict(args.top), ensure_ascii=False, indent=2))
         return 0
-    p = e.prediction
-    print(f"{_clip(p.text, 100)}")
-    print(f"topics: {', '.join(p.topics) or 'off-agenda'}    tone: {p.tone} ({p.tone_scores[p.tone]:.2f})")
-    for part in (*e.topics, e.tone):
-        what = f"topic {part.label}" if part.head == "topic" else f"tone {part.label} vs {part.versus}"
-        print()
-        print(f"{what}: p={part.probability:.3f}  logit {part.logit:+.3f} = bias {part.bias:+.3f} + features")
-        ups = [c for c in part.contributions if c.value > 0][: args.top]
-        downs = sorted((c for c in part.contributions if c.value < 0), key=lambda c: c.value)[: args.top]
-        for label, items in (("for", ups), ("against", downs)):
-            if items:
-                print(f"  {label:<8}" + "   ".join(f"{c.feature} {c.value:+.3f}" for c in items))
+    print(_render.explanation_text(e, args.top))
     return 0
 
 
 # ----------------------------------------------------------- train/evaluate
 def _cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .fit import train_to_directory
+    from ._fit import train_to_directory
 
     train_to_directory(
         args.data,
@@ -366,8 +320,8 @@ def _cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def _cmd_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .dataset import read_records
-    from .metrics import evaluate, format_report
+    from ._dataset import read_records
+    from ._metrics import evaluate, format_report
 
     model = load_model(args.model)
     records = read_records(args.data)
@@ -382,15 +336,8 @@ def _cmd_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 def _cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     model = load_model(args.model)
-    meta = dict(model.metadata)
     if args.format == "json":
-        print(json.dumps(meta, indent=2, ensure_ascii=False))
+        print(json.dumps(dict(model.metadata), indent=2, ensure_ascii=False))
         return 0
-    print(repr(model))
-    print(f"thresholds: {dict(zip(model.topics, model.thresholds))}")
-    dev = meta.get("metrics", {}).get("dev")
-    if dev:
-        print(
-            f"dev: topic micro-F1 {dev['topic_micro_f1']:.3f}, tone macro-F1 {dev['tone_macro_f1']:.3f} (n={dev['n']})"
-        )
+    print(_render.model_summary(model))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -9,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .labels import Prediction
-from .model import Model, check_text
-from .segment import segment
+from ._model import Model
+from ._results import Prediction
+from ._segment import segment
+from ._text import check_text
 
 __all__ = ["SentenceResult", "TopicSummary", "DocumentAnalysis", "analyze_with"]
 
@@ -30,6 +32,7 @@ class SentenceResult:
 
     @property
     def text(self) -> str:
+        """The sentence as it appears in the document."""
         return self.prediction.text
 
 
@@ -65,6 +68,7 @@ class TopicSummary:
         return max(self.tone_shares, key=lambda t: self.tone_shares[t])
 
     def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
         return {
             "topic": self.topic,
             "count": self.count,
@@ -82,7 +86,7 @@ class DocumentAnalysis:
     Attributes
     ----------
     sentences : tuple of SentenceResult
-    topics : Mapping[str, TopicSummary]
+    topic_summaries : Mapping[str, TopicSummary]
         Topics carried by at least one sentence, most frequent first.
     tone : str
         Overall tone: the tone with the highest mean probability over all
@@ -94,17 +98,29 @@ class DocumentAnalysis:
     """
 
     sentences: tuple[SentenceResult, ...]
-    topics: Mapping[str, TopicSummary]
+    topic_summaries: Mapping[str, TopicSummary]
     tone: str
     tone_scores: Mapping[str, float]
     tone_score: float | None
 
+    @property
+    def topics(self) -> Mapping[str, TopicSummary]:
+        """Deprecated name of `topic_summaries`."""
+        warnings.warn(
+            "DocumentAnalysis.topics is deprecated; use DocumentAnalysis.topic_summaries "
+            "(.topics is a tuple of topic names on a Prediction)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.topic_summaries
+
     def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict: overall tone, summaries per topic, every sentence."""
         return {
             "tone": self.tone,
             "tone_scores": dict(self.tone_scores),
             "tone_score": self.tone_score,
-            "topics": {name: s.to_dict() for name, s in self.topics.items()},
+            "topic_summaries": {name: s.to_dict() for name, s in self.topic_summaries.items()},
             "sentences": [
                 {"index": s.index, "start": s.start, "end": s.end, **s.prediction.to_dict()} for s in self.sentences
             ],
@@ -119,7 +135,7 @@ def analyze_with(model: Model, document: str) -> DocumentAnalysis:
     >>> from stancelib import load_model
     >>> doc = "We welcome the new round of talks on Syria. The talks open in Geneva on Monday."
     >>> a = analyze_with(load_model(), doc)
-    >>> len(a.sentences), a.topics["syria"].count, a.topics["syria"].tone
+    >>> len(a.sentences), a.topic_summaries["syria"].count, a.topic_summaries["syria"].tone
     (2, 1, 'cooperative')
     """
     check_text(document, "document")

@@ -1,14 +1,14 @@
-"""Finding and caching models: the shipped ones by name, others by path."""
+"""Loading models: shipped ones by name (cached once per process), others by path."""
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
 
+from . import _modelfile
+from ._model import Model
 from .errors import ModelLoadError
-from .model import Model
 
 __all__ = ["DEFAULT_MODEL", "SHIPPED_MODELS", "load_model", "default_model", "shipped_model_path"]
 
@@ -22,7 +22,7 @@ _lock = threading.Lock()
 
 
 def shipped_model_path(name: str) -> Path:
-    """Directory of a shipped model, installed (inside the package) or in a source checkout."""
+    """Return the directory of a shipped model, installed (inside the package) or in a source checkout."""
     # The wheel puts the models inside the package directory; a plain path
     # (rather than importlib.resources) keeps `import stancelib` light.
     packaged = Path(__file__).resolve().parent / "models" / name
@@ -87,24 +87,19 @@ def load_model(model: str | os.PathLike[str] | Model | None = None) -> Model:
 
 
 def _load_directory(path: str | os.PathLike[str]) -> Model:
-    """`Model.load`, or `AccurateModel.load` for a model with a sentence encoder.
+    """Read a model directory once and build a `Model`, or an `AccurateModel` if it records an encoder.
 
     The accurate tier's module (and through it torch) is imported only here,
     and only for a model whose ``model.json`` names an encoder.
     """
-    try:
-        with open(Path(path) / "model.json", encoding="utf-8") as f:
-            data = json.load(f)
-        needs_encoder = isinstance(data, dict) and "encoder" in data
-    except (OSError, ValueError):
-        needs_encoder = False  # Model.load reports what is wrong with the file
-    if not needs_encoder:
-        return Model.load(path)
-    from .accurate import AccurateModel
+    file = _modelfile.read(path)
+    if not file.has_encoder:
+        return Model.from_file(file)
+    from ._accurate import AccurateModel
 
-    return AccurateModel.load(path)
+    return AccurateModel.from_file(file)
 
 
 def default_model() -> Model:
-    """The cached shipped default model."""
+    """Return the cached shipped default model."""
     return load_model(None)

@@ -1,12 +1,15 @@
-"""The result type of a prediction."""
+"""Result types of a prediction: one sentence (`Prediction`) or a batch as arrays (`Scores`)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LabelScores", "Prediction"]
+import numpy as np
+
+__all__ = ["LabelScores", "Prediction", "Scores"]
 
 
 class LabelScores(Mapping[str, float]):
@@ -64,7 +67,7 @@ class Prediction:
         The most probable tone.
     tone_scores : Mapping[str, float]
         Every tone mapped to its probability; they sum to 1.
-    n_features : int
+    n_known_features : int
         How many known feature occurrences (words, n-grams, prefixes the
         model has weights for) the sentence had. 0 means the model saw
         nothing it knows: for text without any word (empty, blank,
@@ -78,10 +81,21 @@ class Prediction:
     topic_scores: Mapping[str, float]
     tone: str
     tone_scores: Mapping[str, float]
-    n_features: int
+    n_known_features: int
+
+    @property
+    def n_features(self) -> int:
+        """Deprecated name of `n_known_features`."""
+        warnings.warn(
+            "Prediction.n_features is deprecated; use Prediction.n_known_features "
+            "(n_features is the vocabulary size in model.json)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.n_known_features
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict.
+        """Return a JSON-ready dict.
 
         Examples
         --------
@@ -96,5 +110,34 @@ class Prediction:
             "topic_scores": dict(self.topic_scores),
             "tone": self.tone,
             "tone_scores": dict(self.tone_scores),
-            "n_features": self.n_features,
+            "n_known_features": self.n_known_features,
         }
+
+
+class Scores:
+    """Probabilities for a batch, as arrays (the fast path behind batch jobs).
+
+    Attributes
+    ----------
+    topic_probs : ndarray of shape (n, n_topics)
+    tone_probs : ndarray of shape (n, n_tones)
+    n_known_features : ndarray of shape (n,), int
+        As `Prediction.n_known_features`, per text.
+    """
+
+    __slots__ = ("n_known_features", "tone_probs", "topic_probs")
+
+    def __init__(self, topic_probs: np.ndarray, tone_probs: np.ndarray, n_known_features: np.ndarray) -> None:
+        self.topic_probs = topic_probs
+        self.tone_probs = tone_probs
+        self.n_known_features = n_known_features
+
+    @property
+    def n_features(self) -> np.ndarray:
+        """Deprecated name of `n_known_features`."""
+        warnings.warn(
+            "Scores.n_features is deprecated; use Scores.n_known_features",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.n_known_features

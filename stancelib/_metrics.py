@@ -10,8 +10,8 @@ import numpy as np
 from .errors import DataError
 
 if TYPE_CHECKING:
-    from .dataset import Record
-    from .model import Model
+    from ._dataset import Record
+    from ._model import Model
 
 __all__ = ["evaluate", "evaluate_arrays", "format_report", "targets"]
 
