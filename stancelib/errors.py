@@ -1,7 +1,9 @@
 """The exception tree: every error the library raises on purpose is a `StanceLibError`.
 
 Messages say what was wrong and how to fix it, so that a caller can print them
-as they are.
+as they are. (`stancelib.estimator.StanceClassifier` also raises
+scikit-learn's own ``NotFittedError`` before ``fit``, as scikit-learn's
+protocol requires.)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ __all__ = [
     "DataError",
     "MissingExtraError",
     "BadRecordError",
+    "ParameterError",
 ]
 
 
@@ -57,3 +60,7 @@ class MissingExtraError(StanceLibError, ImportError):
 
 class BadRecordError(StanceLibError):
     """A record of a streamed input file could not be read; the message names the line."""
+
+
+class ParameterError(InputError, TypeError):
+    """An estimator parameter has an invalid type or value (scikit-learn's parameter validation)."""

@@ -7,17 +7,21 @@ search. Needs the ``train`` extra.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._dataset import Record
 from ._fit import TrainConfig, train
-from ._metrics import evaluate
+from ._metrics import evaluate_arrays, targets
 from ._model import Model
 from ._results import Prediction
 from ._text import as_text_list
+from .errors import InputError, ParameterError
 
 __all__ = ["StanceClassifier"]
 
@@ -42,9 +46,11 @@ class StanceClassifier(BaseEstimator):
     ``[(("iran",), "critical"), ((), "neutral")]``. `predict` returns an
     object array of `Prediction`; `predict_proba` returns an array with one
     column per topic then one per tone (see ``columns_``); `score` is the
-    mean of topic micro-F1 and tone macro-F1, which grid searches maximise.
+    mean of topic micro-F1 and tone macro-F1 (weighted by ``sample_weight``
+    if given), which grid searches maximise.
     Since ``y`` holds pairs, it is not declared a classifier to scikit-learn,
-    so that cross-validation splits with plain (unstratified) folds.
+    so that cross-validation splits with plain (unstratified) folds. Its tags
+    declare string input (one text per sample), not a numeric 2-D array.
 
     Examples
     --------
@@ -53,6 +59,17 @@ class StanceClassifier(BaseEstimator):
     >>> clone(clf).get_params()["topic_C"]
     4.0
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "word_ngrams": [Interval(Integral, 1, 3, closed="both")],
+        "prefix_len": [Interval(Integral, 0, 12, closed="both")],
+        "topic_C": [Interval(Real, 0, None, closed="neither")],
+        "tone_C": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), None],
+        "min_df": [Interval(Integral, 1, None, closed="left")],
+        "folds": [Interval(Integral, 2, None, closed="left")],
+        "seed": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -74,21 +91,41 @@ class StanceClassifier(BaseEstimator):
         self.folds = folds
         self.seed = seed
 
+    def __sklearn_tags__(self) -> Any:
+        """Declare what the estimator takes: strings, one per sample, and ``(topics, tone)`` targets."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        tags.target_tags.single_output = False
+        return tags
+
     def _records(self, X: Iterable[str], y: Sequence[Any]) -> list[Record]:
         texts = as_text_list(X)
         pairs = list(y)
         if len(pairs) != len(texts):
-            raise ValueError(f"X has {len(texts)} texts but y has {len(pairs)} labels")
+            raise InputError(f"X has {len(texts)} texts but y has {len(pairs)} labels")
         records = []
         for i, (text, pair) in enumerate(zip(texts, pairs)):
             try:
                 topics, tone = pair
             except (TypeError, ValueError):
-                raise ValueError(f"y[{i}] must be a (topics, tone) pair, got {pair!r}") from None
+                raise InputError(f"y[{i}] must be a (topics, tone) pair, got {pair!r}") from None
             records.append(Record(text, tuple(sorted(topics)), str(tone), "y", i))
         return records
 
     def fit(self, X: Iterable[str], y: Sequence[Any]) -> StanceClassifier:
+        """Train on texts `X` and ``(topics, tone)`` pairs `y`; the label sets are taken from `y`.
+
+        Returns
+        -------
+        StanceClassifier
+            The fitted estimator itself.
+        """
+        try:
+            self._validate_params()
+        except InvalidParameterError as exc:
+            raise ParameterError(str(exc)) from None
         config = TrainConfig(
             word_ngrams=(self.word_ngrams,),
             prefix_len=(self.prefix_len,),
@@ -105,24 +142,71 @@ class StanceClassifier(BaseEstimator):
         self.columns_ = [*(f"topic:{t}" for t in self.model_.topics), *(f"tone:{t}" for t in self.model_.tones)]
         return self
 
-    def _check_fitted(self) -> Model:
-        model = getattr(self, "model_", None)
-        if model is None:
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("This StanceClassifier is not fitted yet; call fit(X, y) first")
-        return model
+    def _fitted_model(self) -> Model:
+        check_is_fitted(self, "model_", msg="This %(name)s is not fitted yet; call fit(X, y) first")
+        return self.model_
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
-        preds: list[Prediction] = self._check_fitted().predict(as_text_list(X))
+        """Return an object array of `Prediction`, one per text."""
+        preds: list[Prediction] = self._fitted_model().predict(as_text_list(X))
         out = np.empty(len(preds), dtype=object)
         out[:] = preds
         return out
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
-        scores = self._check_fitted().score_batch(as_text_list(X))
+        """Return probabilities, shape (n, n_topics + n_tones): topic columns, then tone columns."""
+        scores = self._fitted_model().score_batch(as_text_list(X))
         return np.hstack([scores.topic_probs, scores.tone_probs])
 
     def score(self, X: Iterable[str], y: Sequence[Any], sample_weight: Any = None) -> float:
-        metrics = evaluate(self._check_fitted(), self._records(X, y))
-        return (metrics["topic_micro_f1"] + metrics["tone_macro_f1"]) / 2
+        """Return the mean of topic micro-F1 and tone macro-F1 on `X`, `y`.
+
+        Parameters
+        ----------
+        X : iterable of str
+        y : sequence of (topics, tone) pairs
+        sample_weight : array-like of shape (n,), optional
+            Weights of the samples in every count behind the F1 scores.
+
+        Returns
+        -------
+        float
+        """
+        model = self._fitted_model()
+        records = self._records(X, y)
+        Y, tone = targets(records, model.topics, model.tones)
+        scores = model.score_batch([r.text for r in records])
+        pred_topics = scores.topic_probs >= np.asarray(model.thresholds)
+        pred_tone = scores.tone_probs.argmax(axis=1)
+        if sample_weight is None:
+            metrics = evaluate_arrays(model.topics, model.tones, Y, pred_topics, tone, pred_tone)
+            return float((metrics["topic_micro_f1"] + metrics["tone_macro_f1"]) / 2)
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != (len(records),) or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise InputError(f"sample_weight must be {len(records)} finite non-negative numbers")
+        return float(
+            (_weighted_micro_f1(Y, pred_topics, w) + _weighted_macro_f1(tone, pred_tone, len(model.tones), w)) / 2
+        )
+
+
+def _f1(tp: float, fp: float, fn: float) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+
+
+def _weighted_micro_f1(true: np.ndarray, pred: np.ndarray, w: np.ndarray) -> float:
+    ww = w[:, None]
+    return _f1(
+        float(np.sum(ww * (true & pred))), float(np.sum(ww * (~true & pred))), float(np.sum(ww * (true & ~pred)))
+    )
+
+
+def _weighted_macro_f1(true: np.ndarray, pred: np.ndarray, m: int, w: np.ndarray) -> float:
+    f1s = [
+        _f1(
+            float(w[(true == c) & (pred == c)].sum()),
+            float(w[(true != c) & (pred == c)].sum()),
+            float(w[(true == c) & (pred != c)].sum()),
+        )
+        for c in range(m)
+    ]
+    return float(np.mean(f1s)) if f1s else 0.0

@@ -110,6 +110,7 @@ def test_loads_by_name_and_by_path(accurate: Any) -> None:
     )
 
 
+@pytest.mark.slow
 def test_dev_metrics_beat_the_fast_tier(accurate: Any, dev_records: list[Any]) -> None:
     from stancelib._metrics import evaluate
 
@@ -131,6 +132,7 @@ def test_prediction_contract(accurate: Any) -> None:
     json.dumps(p.to_dict())
 
 
+@pytest.mark.slow
 def test_batch_equals_single(accurate: Any, dev_records: list[Any]) -> None:
     texts = [r.text for r in dev_records[:120]] + EDGE
     batch = accurate.predict(texts)
@@ -187,6 +189,7 @@ def test_batch_file_path(accurate: Any, tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_worker_processes_do_not_hang(accurate: Any, tmp_path: Path) -> None:
     """Workers forked after torch ran in the parent must not wait on its thread pool."""
     src = tmp_path / "in.txt"
@@ -252,6 +255,7 @@ def test_encoder_identity_mismatch(accurate: Any, tmp_path: Path) -> None:
         stancelib.load_model(target)
 
 
+@pytest.mark.slow
 def test_encoder_matches_the_reference_implementation(accurate: Any) -> None:
     """The encoder's own forward pass equals sentence-transformers' on the final layer."""
     st = pytest.importorskip("sentence_transformers")

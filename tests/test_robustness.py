@@ -93,6 +93,7 @@ def test_pandas_series() -> None:
         stancelib.predict(pd.Series(["ok", None]))
 
 
+@pytest.mark.slow
 def test_ten_megabyte_document(shipped_model: Model) -> None:
     paragraph = (
         "The ministers discussed the Iran nuclear deal in Vienna. "
