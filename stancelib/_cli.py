@@ -63,7 +63,7 @@ def _old_jobs(value: str) -> int:
 
 
 def _add_streaming(p: argparse.ArgumentParser) -> None:
-    """The options of --input streaming, shared by predict and analyze."""
+    """Add the options of --input streaming, shared by predict and analyze."""
     p.add_argument(
         "--input-format", choices=("txt", "jsonl", "csv"), help="override the format guessed from --input's suffix"
     )

@@ -110,7 +110,7 @@ def _sha256_file(path: Path) -> str:
 
 
 def encoder_identity(directory: str | os.PathLike[str] | None = None, *, layers: int = LAYERS) -> dict[str, Any]:
-    """The identity of the installed encoder, as stored in ``model.json``.
+    """Return the identity of the installed encoder, as stored in ``model.json``.
 
     Parameters
     ----------
@@ -281,7 +281,7 @@ class SentenceEncoder:
 
     @classmethod
     def open(cls, identity: Mapping[str, Any], *, source: str = "model.json") -> SentenceEncoder:
-        """The installed encoder, checked against `identity` (cached per process).
+        """Return the installed encoder, checked against `identity` (cached per process).
 
         Raises
         ------
@@ -309,7 +309,7 @@ class SentenceEncoder:
             return cached
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Encoder token ids of each text (with [CLS] and [SEP]), cut at `MAX_TOKENS`."""
+        """Return the encoder token ids of each text (with [CLS] and [SEP]), cut at `MAX_TOKENS`."""
         # The tokenizer takes valid UTF-8 only; lone surrogates become U+FFFD.
         # One text at a time: the batch call runs a thread pool that does not
         # survive a fork (worker processes would hang); tokenizing is ~2% of the time.

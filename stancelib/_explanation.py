@@ -61,7 +61,7 @@ class LabelExplanation:
     contributions: tuple[Contribution, ...]
 
     def top(self, n: int = 5) -> tuple[Contribution, ...]:
-        """The `n` features that pushed the score up most."""
+        """Return the `n` features that pushed the score up most."""
         return tuple(c for c in self.contributions[:n] if c.value > 0)
 
     def to_dict(self, n: int | None = None) -> dict[str, Any]:

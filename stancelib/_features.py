@@ -82,7 +82,7 @@ def extract(tokens: list[str], spec: FeatureSpec) -> list[Key]:
 
 
 def key_to_str(key: Key) -> str:
-    """The stored form of a key: n-grams are joined with one space."""
+    """Return the stored form of a key: n-grams are joined with one space."""
     return key if isinstance(key, str) else " ".join(key)
 
 

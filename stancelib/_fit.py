@@ -201,7 +201,7 @@ TOLERANCE = 0.002
 
 
 def _most_regularised(scores: dict[float, float]) -> float:
-    """The smallest C whose CV score is within `TOLERANCE` of the best.
+    """Return the smallest C whose CV score is within `TOLERANCE` of the best.
 
     Differences this small are noise between folds; the more regularised
     model is the safer bet on text unlike the training data.

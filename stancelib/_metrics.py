@@ -132,7 +132,7 @@ def evaluate_arrays(
 
 
 def format_report(metrics: dict[str, Any], tones: Sequence[str]) -> str:
-    """A plain-text report of `evaluate_arrays` output."""
+    """Return a plain-text report of `evaluate_arrays` output."""
     lines = [f"{'topic':<14}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
     for name, v in metrics["topics"].items():
         lines.append(f"{name:<14}{v['precision']:>10.3f}{v['recall']:>8.3f}{v['f1']:>8.3f}{v['support']:>9d}")

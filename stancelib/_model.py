@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, overload
+from typing import Any, Self, overload
 
 import numpy as np
 
@@ -195,7 +195,7 @@ class Model:
             "metadata": dict(self.metadata),
         }
 
-    def with_metadata(self, metadata: Mapping[str, Any]) -> Model:
+    def with_metadata(self, metadata: Mapping[str, Any]) -> Self:
         """Return the same model (same arrays) with other metadata."""
         return type(self)(**{**self.arguments(), "metadata": dict(metadata)})
 
@@ -357,8 +357,10 @@ class Model:
         return Scores(topic, tone, counts)
 
     def _sums(self, items: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
-        """Summed table rows of the items with a known feature, and per item its
-        number of known features (-1: no word at all)."""
+        """Return the summed table rows of the items with a known feature, and their counts.
+
+        Per item, the number of known features (-1: no word at all).
+        """
         features = self._features.ids
         flat: list[int] = []
         sizes: list[int] = []

@@ -200,7 +200,7 @@ def segment(text: str) -> list[Span]:
 
 
 def sentences(text: str) -> list[str]:
-    """Split `text` into sentences.
+    r"""Split `text` into sentences.
 
     Parameters
     ----------
@@ -214,7 +214,7 @@ def sentences(text: str) -> list[str]:
 
     Examples
     --------
-    >>> sentences("QUESTION: Is the deal dead?\\nMR PRICE: No. Talks go on.")
+    >>> sentences("QUESTION: Is the deal dead?\nMR PRICE: No. Talks go on.")
     ['QUESTION: Is the deal dead?', 'MR PRICE: No.', 'Talks go on.']
     """
     return [text[start:end] for start, end in segment(text)]

@@ -36,7 +36,9 @@ def _umask() -> int:
 
 
 def write_jsonl(path: Path, n: int) -> list[dict[str, object]]:
-    rows = [{"id": f"doc-{i}", "source": "wire", "text": SENTENCES[i % len(SENTENCES)] + f" ({i})"} for i in range(n)]
+    rows: list[dict[str, object]] = [
+        {"id": f"doc-{i}", "source": "wire", "text": SENTENCES[i % len(SENTENCES)] + f" ({i})"} for i in range(n)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return rows
 

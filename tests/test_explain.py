@@ -49,6 +49,7 @@ def test_shipped_model_explanations_are_exact(shipped_model: Model, text: str) -
             assert 1 / (1 + math.exp(-part.logit)) == pytest.approx(p.topic_scores[part.label], abs=1e-9)
     t = e.tone
     assert t.bias + sum(c.value for c in t.contributions) == pytest.approx(t.logit, abs=1e-9)
+    assert t.versus is not None
     if p.n_known_features:
         ratio = p.tone_scores[t.label] / p.tone_scores[t.versus]
         assert math.log(ratio) == pytest.approx(t.logit, abs=1e-9)

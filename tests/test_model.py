@@ -122,9 +122,9 @@ def test_prediction_is_immutable(tiny_model: Model) -> None:
 )
 def test_bad_input_types(tiny_model: Model, bad: object, match: str) -> None:
     with pytest.raises(InputTypeError, match=match):
-        tiny_model.predict(bad)  # type: ignore[arg-type]
+        tiny_model.predict(bad)  # type: ignore[call-overload]
     with pytest.raises(TypeError):
-        tiny_model.predict(bad)  # type: ignore[arg-type]
+        tiny_model.predict(bad)  # type: ignore[call-overload]
 
 
 def test_pickle_round_trip_for_workers(tiny_model: Model) -> None:
