@@ -1,4 +1,4 @@
-"""The streaming command over a large file: throughput, peak memory, and --jobs 2 over --jobs 1.
+"""The streaming command over a large file: throughput, peak memory, and --n-jobs 2 over --n-jobs 1.
 
 Full mode streams 1,000,000 sentences; short mode (CI) 200,000.
 """
@@ -49,7 +49,7 @@ def run_streaming(src: Path, out: Path, jobs: int) -> tuple[float, float]:
         str(src),
         "--output",
         str(out),
-        "--jobs",
+        "--n-jobs",
         str(jobs),
         "--quiet",
     ]
@@ -93,8 +93,8 @@ def test_streaming_scale(benchmark: Any, big_file: tuple[Path, int], report: dic
     lines = sum(1 for _ in (tmp_path / "two.jsonl").open())
     assert lines == n
     report["_baseline"]["note_scale"] = (
-        f"Streaming `stancelib predict --input` over {n:,} JSONL sentences: --jobs 1 {n / one_s:,.0f}/s "
-        f"(peak {one_mb:.0f} MB), --jobs 2 {n / two_s:,.0f}/s (peak {two_mb:.0f} MB, all processes), "
+        f"Streaming `stancelib predict --input` over {n:,} JSONL sentences: --n-jobs 1 {n / one_s:,.0f}/s "
+        f"(peak {one_mb:.0f} MB), --n-jobs 2 {n / two_s:,.0f}/s (peak {two_mb:.0f} MB, all processes), "
         f"speed-up {one_s / two_s:.2f}×; input file {src.stat().st_size / 1e6:.0f} MB."
     )
     report["_scale"] = {
