@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from itertools import compress, pairwise, repeat
 from typing import Any
 
+from ._frame import FRAME_RULES, frame_tokens
+from ._text import tokenize_bytes
 from .errors import InputError, ModelLoadError
 
 __all__ = ["FeatureSpec", "FeatureIndex", "Key", "extract", "key_to_str", "str_to_key"]
@@ -35,26 +37,53 @@ class FeatureSpec:
     prefix_len : int
         Also emit the first `prefix_len` characters of every longer token;
         0 turns prefixes off.
+    frame : int
+        Version of the reporting-frame rules of `_frame` (cut datelines,
+        attribution, quotation marks and dates; see `_frame.views`), or 0 for
+        plain tokens. With rules, the topic and the tone head each read their
+        own view of the sentence.
     """
 
     word_ngrams: int = 2
     prefix_len: int = 0
+    frame: int = 0
 
     def __post_init__(self) -> None:
         if self.word_ngrams not in (1, 2, 3):
             raise InputError(f"word_ngrams must be 1, 2 or 3, got {self.word_ngrams!r}")
         if not (self.prefix_len == 0 or 3 <= self.prefix_len <= 12):
             raise InputError(f"prefix_len must be 0 or between 3 and 12, got {self.prefix_len!r}")
+        if self.frame not in (0, FRAME_RULES):
+            raise InputError(
+                f"frame must be 0 or {FRAME_RULES} (the reporting-frame rules this version knows), got {self.frame!r}"
+            )
 
     def to_dict(self) -> dict[str, int]:
-        """Return the settings as stored in ``model.json``."""
-        return asdict(self)
+        """Return the settings as stored in ``model.json`` (``frame`` only when used)."""
+        data = asdict(self)
+        if not self.frame:
+            del data["frame"]
+        return data
+
+    def tokens(self, text: str) -> tuple[list[bytes], list[bytes]]:
+        """Return the tokens the topic head and the tone head read: the one tokenizer of training and prediction.
+
+        Without frame rules both are the same list, ``tokenize_bytes(text)``.
+        """
+        if self.frame:
+            return frame_tokens(text)
+        tokens = tokenize_bytes(text)
+        return tokens, tokens
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "model.json") -> FeatureSpec:
         """Read the settings stored by `to_dict`; `source` names the file in errors."""
         try:
-            return cls(word_ngrams=int(data["word_ngrams"]), prefix_len=int(data["prefix_len"]))
+            return cls(
+                word_ngrams=int(data["word_ngrams"]),
+                prefix_len=int(data["prefix_len"]),
+                frame=int(data.get("frame", 0)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(
                 f"{source}: bad 'features' settings {dict(data)!r} ({exc}); "

@@ -7,6 +7,7 @@ imports it.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,11 +19,12 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from ._augment import augment
 from ._dataset import Record
 from ._features import FeatureSpec, Key, extract, key_to_str
+from ._frame import FRAME_RULES
 from ._metrics import evaluate, evaluate_arrays, targets
 from ._model import Model
-from ._text import tokenize
 from ._version import __version__
 from .errors import DataError
 
@@ -38,6 +40,8 @@ __all__ = [
     "fit_tone_head",
     "topic_micro_f1",
     "tone_macro_f1",
+    "expected_calibration_error",
+    "fit_temperature",
     "TOLERANCE",
 ]
 
@@ -63,6 +67,15 @@ class TrainConfig:
     seed : int
         Seeds the fold split and the solvers; same seed, same data and same
         library versions give byte-identical arrays.
+    frame : int
+        Reporting-frame rules of the features (see `FeatureSpec`); 0 reads
+        plain tokens.
+    augment : bool
+        Also train on one framed copy of every training sentence (see
+        `stancelib._augment`); copies never cross a cross-validation fold.
+    calibrate : bool
+        Scale the tone logits by a temperature fitted on out-of-fold logits,
+        so that tone probabilities match observed accuracy.
     """
 
     word_ngrams: tuple[int, ...] = (1, 2)
@@ -73,6 +86,9 @@ class TrainConfig:
     min_df: int = 2
     folds: int = 5
     seed: int = 0
+    frame: int = FRAME_RULES
+    augment: bool = False
+    calibrate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as JSON-ready data (tuples become lists)."""
@@ -89,12 +105,14 @@ class TrainResult:
     featurizer: Featurizer
     selection: dict[str, Any] = field(default_factory=dict)
     dev_metrics: dict[str, Any] | None = None
+    #: The tone head's logits are divided by this (1.0 without calibration).
+    tone_temperature: float = 1.0
 
 
 class Featurizer:
     """Vocabulary and IDF learnt from training text; builds TF-IDF matrices.
 
-    Uses `text.tokenize` and `features.extract`, exactly as `Model` does.
+    Uses `FeatureSpec.tokens` and `features.extract`, exactly as `Model` does.
     """
 
     def __init__(self, spec: FeatureSpec, min_df: int = 2) -> None:
@@ -245,6 +263,57 @@ def tone_macro_f1(y: np.ndarray, pred: np.ndarray, m: int) -> float:
     return float(evaluate_arrays([], [str(j) for j in range(m)], no_topics, no_topics, y, pred)["tone_macro_f1"])
 
 
+def _tone_logits(head: LogisticRegression, X: sp.csr_matrix, m: int) -> np.ndarray:
+    """Tone logits in class order (two tones: (0, z), as the model stores them)."""
+    z = head.decision_function(X)
+    if m == 2:
+        return np.column_stack([np.zeros_like(z), z])
+    return np.asarray(z)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Return the expected calibration error of the top class: mean |accuracy - confidence| over 10 bins."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(total)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """Return the temperature T minimising the log-loss of ``softmax(logits / T)`` (golden-section search)."""
+
+    def loss(log_t: float) -> float:
+        z = logits / math.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
+
+    lo, hi = math.log(0.05), math.log(20.0)
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = loss(a), loss(b)
+    for _ in range(60):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = loss(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + ratio * (hi - lo)
+            fb = loss(b)
+    return math.exp((lo + hi) / 2)
+
+
 def train(
     records: Sequence[Record],
     dev: Sequence[Record] | None = None,
@@ -279,30 +348,45 @@ def train(
         raise DataError(["training data: no records"])
     topics, tones = _label_sets(records, cfg.folds)
     Y, y = targets(records, topics, tones)
-    tokens = [tokenize(r.text) for r in records]
-    splits = list(StratifiedKFold(n_splits=cfg.folds, shuffle=True, random_state=cfg.seed).split(np.zeros(len(y)), y))
-    specs = [FeatureSpec(w, p) for w in cfg.word_ngrams for p in cfg.prefix_len]
+    n = len(records)
+    # Framed copies (row n + i is the copy of record i) join only the training side of a split.
+    copies = augment(records, cfg.seed) if cfg.augment else []
+    views = [FeatureSpec(2, 0, cfg.frame).tokens(r.text) for r in [*records, *copies]]
+    topic_tokens = [[t.decode("utf-8") for t in a] for a, _ in views]
+    tone_tokens = [tt if b is a else [t.decode("utf-8") for t in b] for (a, b), tt in zip(views, topic_tokens)]
+    Y_all = np.vstack([Y, Y]) if copies else Y
+    y_all = np.concatenate([y, y]) if copies else y
+
+    def with_copies(idx: np.ndarray) -> np.ndarray:
+        return np.concatenate([idx, idx + n]) if copies else idx
+
+    splits = list(StratifiedKFold(n_splits=cfg.folds, shuffle=True, random_state=cfg.seed).split(np.zeros(n), y))
+    specs = [FeatureSpec(w, p, cfg.frame) for w in cfg.word_ngrams for p in cfg.prefix_len]
     grid: dict[str, Any] = {}
-    best: tuple[float, FeatureSpec, float, float, np.ndarray] | None = None
+    best: tuple[float, FeatureSpec, float, float, np.ndarray, np.ndarray] | None = None
     steps = len(specs) * cfg.folds
     step = 0
     for spec in specs:
-        docs = [Counter(extract(t, spec)) for t in tokens]
+        docs = [Counter(extract(t, spec)) for t in topic_tokens]
+        tone_docs = [d if b is a else Counter(extract(b, spec)) for d, a, b in zip(docs, topic_tokens, tone_tokens)]
         topic_oof = {C: np.zeros(Y.shape) for C in cfg.topic_C}
-        tone_oof = {C: np.zeros(len(y), dtype=np.int64) for C in cfg.tone_C}
+        tone_oof = {C: np.zeros((n, len(tones))) for C in cfg.tone_C}
         for train_idx, test_idx in splits:
             step += 1
             say(f"[{step}/{steps}] cross-validating word_ngrams={spec.word_ngrams} prefix_len={spec.prefix_len}")
-            feat = Featurizer(spec, cfg.min_df).fit([docs[i] for i in train_idx])
-            X_tr = feat.transform([docs[i] for i in train_idx])
+            fit_idx = with_copies(train_idx)
+            feat = Featurizer(spec, cfg.min_df).fit([docs[i] for i in fit_idx])
+            X_tr = feat.transform([docs[i] for i in fit_idx])
             X_te = feat.transform([docs[i] for i in test_idx])
             for C in cfg.topic_C:
-                heads = fit_topic_heads(X_tr, Y[train_idx], C, cfg)
+                heads = fit_topic_heads(X_tr, Y_all[fit_idx], C, cfg)
                 topic_oof[C][test_idx] = np.column_stack([h.predict_proba(X_te)[:, 1] for h in heads])
+            T_tr = feat.transform([tone_docs[i] for i in fit_idx])
+            T_te = feat.transform([tone_docs[i] for i in test_idx])
             for C in cfg.tone_C:
-                tone_oof[C][test_idx] = fit_tone_head(X_tr, y[train_idx], C, cfg).predict(X_te)
+                tone_oof[C][test_idx] = _tone_logits(fit_tone_head(T_tr, y_all[fit_idx], C, cfg), T_te, len(tones))
         topic_scores = {C: topic_micro_f1(p, Y, best_thresholds(p, Y)) for C, p in topic_oof.items()}
-        tone_scores = {C: tone_macro_f1(y, p, len(tones)) for C, p in tone_oof.items()}
+        tone_scores = {C: tone_macro_f1(y, z.argmax(axis=1), len(tones)) for C, z in tone_oof.items()}
         tC = _most_regularised(topic_scores)
         oC = _most_regularised(tone_scores)
         total = topic_scores[tC] + tone_scores[oC]
@@ -313,17 +397,23 @@ def train(
         }
         say(f"    topic micro-F1 {topic_scores[tC]:.3f} (C={tC}), tone macro-F1 {tone_scores[oC]:.3f} (C={oC})")
         if best is None or total > best[0] + TOLERANCE:
-            best = (total, spec, tC, oC, topic_oof[tC])
+            best = (total, spec, tC, oC, topic_oof[tC], tone_oof[oC])
     assert best is not None
-    _, spec, topic_C, tone_C, oof = best
+    _, spec, topic_C, tone_C, oof, tone_logits = best
     thresholds = best_thresholds(oof, Y)
+    temperature = fit_temperature(tone_logits, y) if cfg.calibrate else 1.0
     say(f"chosen: word_ngrams={spec.word_ngrams} prefix_len={spec.prefix_len} topic_C={topic_C} tone_C={tone_C}")
+    if cfg.calibrate:
+        before = expected_calibration_error(_softmax(tone_logits), y)
+        after = expected_calibration_error(_softmax(tone_logits / temperature), y)
+        say(f"tone temperature {temperature:.3f}: out-of-fold calibration error {before:.3f} -> {after:.3f}")
     say("fitting the final model on all training data")
-    docs = [Counter(extract(t, spec)) for t in tokens]
+    docs = [Counter(extract(t, spec)) for t in topic_tokens]
+    tone_docs = [d if b is a else Counter(extract(b, spec)) for d, a, b in zip(docs, topic_tokens, tone_tokens)]
     feat = Featurizer(spec, cfg.min_df).fit(docs)
     X = feat.transform(docs)
-    topic_heads = fit_topic_heads(X, Y, topic_C, cfg)
-    tone_head = fit_tone_head(X, y, tone_C, cfg)
+    topic_heads = fit_topic_heads(X, Y_all, topic_C, cfg)
+    tone_head = fit_tone_head(feat.transform(tone_docs), y_all, tone_C, cfg)
     tone_order = [tones[int(c)] for c in tone_head.classes_]
     tone_coef, tone_intercept = tone_head.coef_.T.copy(), tone_head.intercept_.copy()
     if len(tone_order) == 2:
@@ -331,6 +421,8 @@ def train(
         # class; softmax over logits (0, z) gives the same probabilities.
         tone_coef = np.hstack([np.zeros_like(tone_coef), tone_coef])
         tone_intercept = np.concatenate([[0.0], tone_intercept])
+    tone_coef /= temperature
+    tone_intercept /= temperature
     selection = {
         "grid": grid,
         "chosen": {
@@ -340,6 +432,9 @@ def train(
             "tone_C": tone_C,
         },
         "cv_topic_micro_f1": round(topic_micro_f1(oof, Y, thresholds), 4),
+        "cv_tone_macro_f1": round(tone_macro_f1(y, tone_logits.argmax(axis=1), len(tones)), 4),
+        "tone_temperature": round(temperature, 6),
+        "cv_tone_calibration_error": round(expected_calibration_error(_softmax(tone_logits / temperature), y), 4),
     }
     metadata: dict[str, Any] = {
         "name": name,
@@ -373,7 +468,7 @@ def train(
     metadata["metrics"] = {"dev": dev_metrics} if dev_metrics else {}
     # The same arrays again, now with the dev metrics in the metadata.
     model = model.with_metadata(metadata)
-    return TrainResult(model, topic_heads, tone_head, feat, selection, dev_metrics)
+    return TrainResult(model, topic_heads, tone_head, feat, selection, dev_metrics, temperature)
 
 
 def train_to_directory(
@@ -385,9 +480,13 @@ def train_to_directory(
     seed: int = 0,
     folds: int = 5,
     quick: bool = False,
+    config: TrainConfig | None = None,
     progress: Progress | None = None,
 ) -> TrainResult:
     """Read labelled files, train, print the report, and save the model with its card.
+
+    `config` replaces the default settings (and then `seed`, `folds` and
+    `quick` are not used).
 
     Bad data raises `DataError` with ``file:line`` messages before anything
     is written; the model directory is written atomically.
@@ -402,9 +501,12 @@ def train_to_directory(
     say = progress or (lambda line: None)
     records = read_records(data)
     dev_records = read_records(dev) if dev else None
-    config = TrainConfig(seed=seed, folds=folds)
-    if quick:
-        config = TrainConfig(word_ngrams=(2,), prefix_len=(0,), topic_C=(8.0,), tone_C=(8.0,), seed=seed, folds=folds)
+    if config is None:
+        config = TrainConfig(seed=seed, folds=folds)
+        if quick:
+            config = TrainConfig(
+                word_ngrams=(2,), prefix_len=(0,), topic_C=(8.0,), tone_C=(8.0,), seed=seed, folds=folds
+            )
     say(
         f"training on {len(records)} records from {data}"
         + (f", dev {len(dev_records)} from {dev}" if dev_records else "")

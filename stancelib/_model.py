@@ -28,7 +28,7 @@ import numpy as np
 from . import _modelfile
 from ._features import FeatureIndex, FeatureSpec, Key, extract, str_to_key
 from ._results import LabelScores, Prediction, Scores
-from ._text import as_text_list, tokenize, tokenize_bytes
+from ._text import as_text_list
 from .errors import ModelLoadError
 
 __all__ = ["Model"]
@@ -219,10 +219,20 @@ class Model:
         """Feature keys in stored form, in column order (a copy)."""
         return list(self._vocabulary)
 
-    def feature_counts(self, text: str) -> dict[int, int]:
-        """Known feature ids of `text` with how often each occurs, in id order (the slow, exact path)."""
+    def feature_counts(self, text: str, *, head: str = "topic") -> dict[int, int]:
+        """Known feature ids of `text` with how often each occurs, in id order (the slow, exact path).
+
+        Parameters
+        ----------
+        text : str
+        head : {"topic", "tone"}
+            Which head's view of the sentence to count (they differ only for
+            a model with reporting-frame rules, see `FeatureSpec`).
+        """
         index = self._key_index
-        counts = Counter(index[key] for key in extract(tokenize(text), self.spec) if key in index)
+        tokens = self.spec.tokens(text)[0 if head == "topic" else 1]
+        words = [t.decode("utf-8") for t in tokens]
+        counts = Counter(index[key] for key in extract(words, self.spec) if key in index)
         return dict(sorted(counts.items()))
 
     def logit_contributions(self, text: str) -> tuple[dict[int, int], np.ndarray, np.ndarray]:
@@ -239,15 +249,19 @@ class Model:
             The intercepts; a logit is its intercept plus the sum of its
             column of `contributions` (plus any `extra_logits`).
         """
+        k, m = self._k, len(self.tones)
         counts = self.feature_counts(text)
-        ids = list(counts)
-        if ids:
-            rows = self._table[ids] * np.array([counts[i] for i in ids], dtype=np.float64)[:, None]
+        tone_counts = self.feature_counts(text, head="tone") if self.spec.frame else counts
+        ids = sorted(counts.keys() | tone_counts.keys())
+        contributions = np.zeros((len(ids), k + m))
+        for view, columns in ((counts, slice(0, k)), (tone_counts, slice(k, k + m))):
+            if not view:
+                continue
+            rows = self._table[list(view)] * np.array(list(view.values()), dtype=np.float64)[:, None]
             norm = math.sqrt(float(rows[:, -1].sum()))
-            contributions = rows[:, :-1] / norm
-        else:
-            contributions = np.zeros((0, self._k + len(self.tones)))
-        return counts, contributions, self._bias.copy()
+            where = [ids.index(i) for i in view]
+            contributions[where, columns] = rows[:, columns] / norm
+        return {i: counts.get(i, tone_counts.get(i, 0)) for i in ids}, contributions, self._bias.copy()
 
     @cached_property
     def _key_index(self) -> dict[Key, int]:
@@ -284,14 +298,38 @@ class Model:
         return [make(text, (tp, op), n) for text, tp, op, n in zip(items, topic_rows, tone_rows, counts)]
 
     def _predict_one(self, text: str) -> Prediction:
-        tokens = tokenize_bytes(text)
+        tokens, tone_tokens = self.spec.tokens(text)
         ids, known = self._features.ids(tokens)
         extra = self.extra_logits([text])[0] if self.has_extra_logits else None
         if not known:
             return self._featureless(text, tokens, extra)
         # reduceat, as in the batch path, so both sum in the same order.
         row = np.add.reduceat(self._table.take(ids, axis=0), _FIRST, axis=0)[0].tolist()
+        if tone_tokens is not tokens:
+            row = self._merge(row, self._tone_row(tone_tokens))
         return self._make(text, _probabilities(row, self._bias_list, self._k, extra), known)
+
+    def _tone_row(self, tokens: list[bytes]) -> list[float] | None:
+        """Return the summed table row of the tone view, or None when it has no known feature."""
+        ids, known = self._features.ids(tokens)
+        if not known:
+            return None
+        return np.add.reduceat(self._table.take(ids, axis=0), _FIRST, axis=0)[0].tolist()
+
+    def _merge(self, row: list[float], tone_row: list[float] | None) -> list[float]:
+        """One normalised row from the topic view's row and the tone view's row.
+
+        Each part is divided by the norm of its own view; the last entry is 1,
+        so `_probabilities` leaves the row as it is. A tone view without a
+        known feature gives the tone intercepts alone.
+        """
+        k, m = self._k, len(self.tones)
+        norm = math.sqrt(row[-1])
+        topic = [v / norm for v in row[:k]]
+        if tone_row is None:
+            return [*topic, *([0.0] * m), 1.0]
+        tone_norm = math.sqrt(tone_row[-1])
+        return [*topic, *[v / tone_norm for v in tone_row[k : k + m]], 1.0]
 
     def _make(self, text: str, probs: tuple[list[float], list[float]], n: int) -> Prediction:
         topic_p, tone_p = probs
@@ -362,24 +400,31 @@ class Model:
         Per item, the number of known features (-1: no word at all).
         """
         features = self._features.ids
+        views = self.spec.tokens
         flat: list[int] = []
         sizes: list[int] = []
         lengths: list[int] = []  # ids per item with at least one known feature
+        tone_views: list[tuple[int, list[bytes]]] = []  # (row, tokens) where the tone view differs
         for text in items:
-            tokens = tokenize_bytes(text)
+            tokens, tone_tokens = views(text)
             if not tokens:
                 sizes.append(-1)
                 continue
             ids, known = features(tokens)
             sizes.append(known)
             if known:
+                if tone_tokens is not tokens:
+                    tone_views.append((len(lengths), tone_tokens))
                 flat += ids
                 lengths.append(len(ids))
         if not flat:
             return None, sizes
         starts = np.cumsum([0, *lengths[:-1]])
         # reduceat sums each item's rows in order, exactly as `_predict_one` does.
-        return np.add.reduceat(self._table.take(flat, axis=0), starts, axis=0), sizes
+        sums = np.add.reduceat(self._table.take(flat, axis=0), starts, axis=0)
+        for row, tone_tokens in tone_views:
+            sums[row] = self._merge(sums[row].tolist(), self._tone_row(tone_tokens))
+        return sums, sizes
 
     def _rows(self, items: Sequence[str]) -> tuple[list[list[float]], list[list[float]], list[int]]:
         """Per-item probabilities as lists, computed exactly as `_predict_one` does.

@@ -73,11 +73,14 @@ def test_numpy_path_equals_sklearn_predict_proba(small: list[Record]) -> None:
     dev = read_records(DATA / "dev.jsonl")
     texts = [r.text for r in dev]
     feat = result.featurizer
-    from stancelib._text import tokenize
-
-    X = feat.transform([feat.doc_keys(tokenize(t)) for t in texts])
+    views = [result.model.spec.tokens(t) for t in texts]
+    X = feat.transform([feat.doc_keys([w.decode() for w in topic]) for topic, _ in views])
+    X_tone = feat.transform([feat.doc_keys([w.decode() for w in tone]) for _, tone in views])
     sk_topics = np.column_stack([h.predict_proba(X)[:, 1] for h in result.topic_estimators])
-    sk_tones = result.tone_estimator.predict_proba(X)
+    # The tone head's logits are divided by the fitted temperature.
+    z = result.tone_estimator.decision_function(X_tone) / result.tone_temperature
+    sk_tones = np.exp(z - z.max(axis=1, keepdims=True))
+    sk_tones /= sk_tones.sum(axis=1, keepdims=True)
     ours = result.model.score_batch(texts)
     np.testing.assert_allclose(ours.topic_probs, sk_topics, atol=1e-6, rtol=0)
     np.testing.assert_allclose(ours.tone_probs, sk_tones, atol=1e-6, rtol=0)
