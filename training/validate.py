@@ -1,9 +1,12 @@
-"""Validate the labelled corpus: ``python -m training.validate [TRAIN] [DEV]``.
+"""Validate the labelled corpus: ``python -m training.validate [TRAIN] [DEV] [DEV_WIRE]``.
 
 Checks every record (JSON, keys, types, labels from the spec, sorted and
 distinct topics, text present, one line, 4 to 80 words), exact duplicates
 (after case and space folding) within and across the files, near duplicates
-across train and dev (token-set Jaccard >= 0.8), and the coverage minima.
+between the training file and each dev file and between the dev files
+(token-set Jaccard >= 0.8), the coverage minima, and, for the shipped corpus,
+its register: the share of long sentences and of attribution, the spread of
+reporting cues over the tones, and the lengths of the corpus v2 batches.
 Every problem is reported as ``file:line: what is wrong``; exit status 1 if
 there is any.
 """
@@ -21,6 +24,8 @@ from pathlib import Path
 
 from stancelib._dataset import Record, check_record
 from stancelib._text import tokenize
+
+from .register import cue_split, long_share, read_batches, words
 
 TOPICS = ("arms_control", "iran", "north_korea", "syria", "ukraine", "venezuela")
 TONES = ("cooperative", "critical", "neutral")
@@ -53,6 +58,20 @@ class Minima:
 
 TRAIN_MINIMA = Minima(records=5000, per_topic=500, per_cell=120, offagenda=1500)
 DEV_MINIMA = Minima(records=1000, per_topic=100, per_cell=24, offagenda=300)
+DEV_WIRE_MINIMA = Minima(records=800, per_topic=60, per_cell=15, offagenda=200)
+BATCHES = DATA / "batches.json"
+
+
+@dataclass(frozen=True)
+class Register:
+    """Register targets of the training file (corpus v2)."""
+
+    long_share: float = 0.10  # lines of 40+ words
+    attribution_share: float = 0.25
+    max_tone_share_per_cue: float = 0.45
+    new_lines: int = 4000
+    new_median_words: int = 26
+    new_long_share: float = 0.15
 
 
 def fold(text: str) -> str:
@@ -183,17 +202,74 @@ def coverage(records: list[Record], minima: Minima, source: str, problems: list[
             )
 
 
+def register(
+    records: list[Record], source: str, problems: list[str], batches: Path | None, targets: Register = Register()
+) -> None:
+    """Check the register targets of the training file."""
+    share = long_share(records)
+    if share < targets.long_share:
+        problems.append(f"{source}: {share:.1%} of lines have 40+ words; at least {targets.long_share:.0%} needed")
+    n_attr, _ = cue_split(records, "attribution")
+    if n_attr / max(len(records), 1) < targets.attribution_share:
+        problems.append(
+            f"{source}: {n_attr / len(records):.1%} of lines carry attribution; "
+            f"at least {targets.attribution_share:.0%} needed"
+        )
+    for cue in ("weekday", "quotation marks", "attribution"):
+        n, tones = cue_split(records, cue)
+        for tone, count in tones.items():
+            if n and count / n > targets.max_tone_share_per_cue:
+                problems.append(
+                    f"{source}: {count / n:.1%} of the {n} lines with {cue} are {tone}; "
+                    f"at most {targets.max_tone_share_per_cue:.0%} allowed (the cue would predict the tone)"
+                )
+    if batches is None:
+        return
+    new = [r for b in read_batches(batches) if b.new_in_v2 for r in records[b.first - 1 : b.last]]
+    if len(new) < targets.new_lines:
+        problems.append(f"{batches}: {len(new)} corpus v2 lines; at least {targets.new_lines} needed")
+    lengths = sorted(words(r) for r in new)
+    median = lengths[len(lengths) // 2] if lengths else 0
+    if median < targets.new_median_words:
+        problems.append(f"{batches}: corpus v2 lines have median {median} words; at least {targets.new_median_words}")
+    if new and long_share(new) < targets.new_long_share:
+        problems.append(
+            f"{batches}: {long_share(new):.1%} of corpus v2 lines have 40+ words; "
+            f"at least {targets.new_long_share:.0%} needed"
+        )
+
+
 def validate(
-    train_path: Path, dev_path: Path, train_minima: Minima = TRAIN_MINIMA, dev_minima: Minima = DEV_MINIMA
+    train_path: Path,
+    dev_path: Path,
+    train_minima: Minima = TRAIN_MINIMA,
+    dev_minima: Minima = DEV_MINIMA,
+    *,
+    dev_wire_path: Path | None = None,
+    dev_wire_minima: Minima = DEV_WIRE_MINIMA,
+    batches: Path | None = None,
+    check_register: bool = False,
 ) -> list[str]:
-    """All problems of the corpus, as ``file:line: what is wrong`` strings."""
+    """All problems of the corpus, as ``file:line: what is wrong`` strings.
+
+    `dev_wire_path` adds the real-register dev set; `check_register` adds the
+    register targets of the training file (and of the batches listed in
+    `batches`).
+    """
     problems: list[str] = []
     train = read_file(train_path, problems)
     dev = read_file(dev_path, problems)
-    exact_duplicates([train, dev], problems)
+    wire = read_file(dev_wire_path, problems) if dev_wire_path is not None else []
+    exact_duplicates([train, dev, wire], problems)
     near_duplicates(train, dev, problems)
     coverage(train, train_minima, str(train_path), problems)
     coverage(dev, dev_minima, str(dev_path), problems)
+    if dev_wire_path is not None:
+        near_duplicates(train, wire, problems)
+        near_duplicates(dev, wire, problems)
+        coverage(wire, dev_wire_minima, str(dev_wire_path), problems)
+    if check_register:
+        register(train, str(train_path), problems, batches)
     return problems
 
 
@@ -201,14 +277,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.validate", description=__doc__.split("\n")[0])
     parser.add_argument("train", nargs="?", type=Path, default=DATA / "train.jsonl")
     parser.add_argument("dev", nargs="?", type=Path, default=DATA / "dev.jsonl")
+    parser.add_argument("dev_wire", nargs="?", type=Path, default=None, help="the real-register dev set (optional)")
     args = parser.parse_args(argv)
-    problems = validate(args.train, args.dev)
+    # The shipped corpus (the default files) also meets the register targets.
+    shipped = args.train == DATA / "train.jsonl"
+    if shipped and args.dev_wire is None:
+        args.dev_wire = DATA / "dev_wire.jsonl"
+    problems = validate(
+        args.train,
+        args.dev,
+        dev_wire_path=args.dev_wire,
+        batches=BATCHES if shipped else None,
+        check_register=shipped,
+    )
     for p in problems:
         print(p)
     if problems:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"ok: {args.train} and {args.dev} pass every check")
+    checked = ", ".join(str(p) for p in (args.train, args.dev, args.dev_wire) if p is not None)
+    print(f"ok: {checked} pass every check")
     return 0
 
 
