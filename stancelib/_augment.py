@@ -21,7 +21,7 @@ from ._dataset import Record
 __all__ = ["PHRASINGS", "augment"]
 
 _TAILS = (
-    ", a foreign ministry official explained in a written reply.",
+    ", an official of the diplomatic service explained in a written reply.",
     ", the presidential press service stated.",
     ", people with knowledge of the discussions said privately.",
     ", state radio announced in its morning bulletin.",
@@ -37,13 +37,13 @@ _LEADS = (
     "Diplomats briefed on the exchange said ",
     "As one official put it in a background briefing, ",
     "A memo seen by this newspaper says that ",
-    "Asked about the matter at a news conference, the spokesman replied that ",
+    "Asked about the matter during the daily briefing, the spokesman replied that ",
 )
 
 _FURNITURE = (
     " (Additional reporting by the Paris bureau)",
     " -- Developing story.",
-    " Read the full statement on the ministry's website.",
+    " Read the full text on the government website.",
     " (Compiled by the news desk)",
     " Subscribe to our newsletter for daily briefings.",
     " [Photo: archive]",
@@ -52,28 +52,28 @@ _FURNITURE = (
 )
 
 _NAMED_LEADS = (
-    "Australia's foreign minister said in Canberra that ",
-    "The Swiss president told a news conference that ",
-    "Speaking in Nairobi, Kenya's foreign minister said that ",
-    "The Indonesian foreign ministry said in a statement that ",
+    "Australia's top diplomat argued in Canberra that ",
+    "The Swiss president remarked to journalists in Bern that ",
+    "Speaking in Nairobi, Kenya's cabinet secretary for diplomacy stated that ",
+    "Indonesia's department of foreign affairs wrote on its website that ",
     "Chile's president told lawmakers that ",
-    "Russian Foreign Minister Sergei Lavrov said that ",
+    "Russian Foreign Minister Sergei Lavrov declared that ",
     "Kremlin aide Yuri Ushakov told reporters that ",
-    "China's top diplomat Wang Yi said that ",
+    "China's top diplomat Wang Yi stressed that ",
     "Japan's chief cabinet secretary told a regular briefing that ",
     "The US secretary of state told reporters travelling with him that ",
-    "Britain's prime minister said in the House of Commons that ",
+    "Britain's prime minister argued in the House of Commons that ",
 )
 
 _NAMED_TAILS = (
     ", Canada's prime minister told parliament.",
-    ", the Irish foreign minister said after the meeting.",
-    ", South Africa's presidency said in a statement.",
-    ", Norway's deputy foreign minister said.",
-    ", the Turkish foreign ministry said.",
-    ", Hungary's foreign minister said.",
-    ", Italy's prime minister said after talks in Rome.",
-    ", the Saudi foreign ministry said in a statement carried by the state news agency.",
+    ", Ireland's minister for foreign affairs remarked after the meeting.",
+    ", South Africa's presidency wrote in a communique.",
+    ", Norway's deputy head of diplomacy noted.",
+    ", Ankara's diplomatic service noted.",
+    ", Hungary's top diplomat posted on social media.",
+    ", Italy's prime minister remarked after talks in Rome.",
+    ", Riyadh's diplomatic service announced through the state news agency.",
 )
 
 #: Every phrasing, by kind.

@@ -18,10 +18,16 @@ def model_card(metadata: Mapping[str, Any]) -> str:
     topics = metadata.get("topics", [])
     tones = metadata.get("tones", [])
     thresholds = metadata.get("thresholds", {})
+    config = training.get("config", {})
+    selection = training.get("selection", {})
+    name = metadata.get("name", "unnamed")
+    version = metadata.get("version", "1")
     lines = [
-        f"# Model card: {metadata.get('name', 'unnamed')}",
+        f"# Model card: {name}, version {version}",
         "",
         f"stancelib {metadata.get('library_version', '?')}, model format {metadata.get('format_version', '?')}.",
+        f"Outputs name this model as `{name}@{version}+<first 12 hex digits of the arrays' SHA-256>`",
+        "(the full checksum is in `model.json` and `stancelib info`).",
         "",
         "## Intended use",
         "",
@@ -39,8 +45,34 @@ def model_card(metadata: Mapping[str, Any]) -> str:
         + ") weighted by IDF and normalised (plain L2-normalised TF-IDF when nothing repeats);",
         f"a topic head of {len(topics)} independent logistic regressions (C={chosen.get('topic_C')}) with",
         f"per-topic thresholds tuned on out-of-fold predictions, and a softmax tone head (C={chosen.get('tone_C')}).",
-        f"{metadata.get('n_features', '?')} features. Selected by {training.get('config', {}).get('folds', '?')}-fold "
+        f"{metadata.get('n_features', '?')} features. Selected by {config.get('folds', '?')}-fold "
         "cross-validation on the training data.",
+        *(
+            [
+                "",
+                "The features read the sentence through the reporting-frame rules (version "
+                f"{metadata.get('features', {}).get('frame')}): datelines, quotation marks, dates and spelling",
+                "variants are cut for both heads; leading and closing attribution is cut for the tone head (and for",
+                "the topic head when it names no speaker); words governed by a negator are marked as negated.",
+            ]
+            if metadata.get("features", {}).get("frame")
+            else []
+        ),
+        *(
+            ["", "Each training sentence was also seen once inside a reporting frame (label-preserving augmentation)."]
+            if config.get("augment")
+            else []
+        ),
+        *(
+            [
+                "",
+                f"Tone probabilities are calibrated: logits divided by a temperature of "
+                f"{selection['tone_temperature']:.3f} fitted on out-of-fold predictions (expected calibration error "
+                f"out of fold {selection.get('cv_tone_calibration_error', float('nan')):.3f}).",
+            ]
+            if selection.get("tone_temperature") not in (None, 1.0)
+            else []
+        ),
         "",
         "| topic | threshold |",
         "|---|---|",
@@ -65,12 +97,17 @@ def model_card(metadata: Mapping[str, Any]) -> str:
         ]
     else:
         lines.append("No dev set was given when this model was trained.")
+    for key, held_out in metadata.get("metrics", {}).items():
+        if key == "dev" or not isinstance(held_out, Mapping) or "n" not in held_out:
+            continue
+        lines += ["", f"On `{key}` ({held_out['n']} sentences, never used for training or selection):", "", "```"]
+        lines += [format_report(dict(held_out), tones), "```"]
     lines += [
         "",
         "## Limits",
         "",
         "- English only; other scripts get the model's prior or, without any word, a neutral result.",
-        "- Trained on written sentences of 2014-2024 events; new names and events not in the",
+        "- Trained on written sentences of 2014-2026 events; new names and events not in the",
         "  vocabulary are invisible to it, and scores on real-world text are lower than on the dev set.",
         "- Tone rests on words and short phrases: sarcasm, long-range negation and tone carried by",
         "  context outside the sentence are often missed.",

@@ -10,7 +10,7 @@ import hashlib
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -320,6 +320,7 @@ def train(
     config: TrainConfig | None = None,
     *,
     name: str = "custom",
+    version: str | None = None,
     progress: Progress | None = None,
 ) -> TrainResult:
     """Train a model on labelled records.
@@ -333,6 +334,9 @@ def train(
     config : TrainConfig, optional
     name : str
         Stored in the metadata.
+    version : str, optional
+        The model's version, stored in the metadata (a retrained shipped
+        model is a new version); shown by `Model.model_id`.
     progress : callable, optional
         Called with one line of text per step.
 
@@ -375,7 +379,9 @@ def train(
             step += 1
             say(f"[{step}/{steps}] cross-validating word_ngrams={spec.word_ngrams} prefix_len={spec.prefix_len}")
             fit_idx = with_copies(train_idx)
-            feat = Featurizer(spec, cfg.min_df).fit([docs[i] for i in fit_idx])
+            # Vocabulary and IDF from the sentences themselves: a framed copy
+            # would count every n-gram twice and let single-use ones past min_df.
+            feat = Featurizer(spec, cfg.min_df).fit([docs[i] for i in train_idx])
             X_tr = feat.transform([docs[i] for i in fit_idx])
             X_te = feat.transform([docs[i] for i in test_idx])
             for C in cfg.topic_C:
@@ -410,7 +416,7 @@ def train(
     say("fitting the final model on all training data")
     docs = [Counter(extract(t, spec)) for t in topic_tokens]
     tone_docs = [d if b is a else Counter(extract(b, spec)) for d, a, b in zip(docs, topic_tokens, tone_tokens)]
-    feat = Featurizer(spec, cfg.min_df).fit(docs)
+    feat = Featurizer(spec, cfg.min_df).fit(docs[:n])
     X = feat.transform(docs)
     topic_heads = fit_topic_heads(X, Y_all, topic_C, cfg)
     tone_head = fit_tone_head(feat.transform(tone_docs), y_all, tone_C, cfg)
@@ -438,6 +444,7 @@ def train(
     }
     metadata: dict[str, Any] = {
         "name": name,
+        **({"version": version} if version else {}),
         "library_version": __version__,
         "training": {
             "records": len(records),
@@ -481,12 +488,15 @@ def train_to_directory(
     folds: int = 5,
     quick: bool = False,
     config: TrainConfig | None = None,
+    version: str | None = None,
+    more_dev: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> TrainResult:
     """Read labelled files, train, print the report, and save the model with its card.
 
     `config` replaces the default settings (and then `seed`, `folds` and
-    `quick` are not used).
+    `quick` are not used). `more_dev` maps names to further held-out files
+    (e.g. ``{"dev_wire": ...}``), evaluated and recorded beside ``dev``.
 
     Bad data raises `DataError` with ``file:line`` messages before anything
     is written; the model directory is written atomically.
@@ -511,10 +521,20 @@ def train_to_directory(
         f"training on {len(records)} records from {data}"
         + (f", dev {len(dev_records)} from {dev}" if dev_records else "")
     )
-    result = train(records, dev_records, config, name=name or Path(out).name, progress=say)
+    extra = {key: read_records(path) for key, path in (more_dev or {}).items()}
+    result = train(records, dev_records, config, name=name or Path(out).name, version=version, progress=say)
     if result.dev_metrics:
         say("")
         say(format_report(result.dev_metrics, result.model.tones))
+    if extra:
+        metadata = dict(result.model.metadata)
+        metadata["metrics"] = dict(metadata.get("metrics", {}))
+        for key, held_out in extra.items():
+            metadata["metrics"][key] = evaluate(result.model, held_out)
+            say("")
+            say(f"{key}:")
+            say(format_report(metadata["metrics"][key], result.model.tones))
+        result.model = result.model.with_metadata(metadata)
     # The card describes the metadata exactly as `save` writes it.
     meta = saved_metadata(result.model.arguments())
     result.model.save(out, extra_files={"MODEL_CARD.md": model_card(meta)})

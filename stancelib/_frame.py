@@ -314,25 +314,91 @@ _SPELLING = {
     b"zaporozhye": b"zaporizhzhia",
     b"teheran": b"tehran",
 }
-_SPECIAL = _WEEKDAYS | _MONTHS | frozenset(_SPELLING)
+# Negation: the words a negator governs are read as negated ("ended without
+# agreement" does not count as "agreement"), up to three content words or a
+# contrast word, whichever comes first.
+_NEGATORS = frozenset((b"no", b"not", b"without", b"never", b"nor", b"cannot", b"neither"))
+_NT_STEMS = frozenset(
+    (
+        b"didn",
+        b"doesn",
+        b"don",
+        b"isn",
+        b"wasn",
+        b"weren",
+        b"won",
+        b"hasn",
+        b"haven",
+        b"hadn",
+        b"can",
+        b"couldn",
+        b"wouldn",
+        b"shouldn",
+        b"aren",
+        b"mustn",
+    )
+)  # "didn't" is cut into "didn" and "t"
+_SCOPE_STOP = frozenset((b"but", b"yet", b"however", b"although", b"though", b"while", b"whereas", b"and"))
+_FUNCTION_WORDS = frozenset(
+    (
+        b"the",
+        b"a",
+        b"an",
+        b"of",
+        b"any",
+        b"its",
+        b"their",
+        b"his",
+        b"her",
+        b"our",
+        b"this",
+        b"that",
+        b"these",
+        b"those",
+        b"to",
+        b"for",
+        b"with",
+        b"on",
+        b"in",
+        b"at",
+        b"by",
+        b"be",
+        b"been",
+        b"being",
+        b"is",
+        b"are",
+        b"was",
+        b"were",
+        b"has",
+        b"have",
+        b"had",
+    )
+)
+_SCOPE = 3
+_SPECIAL = _WEEKDAYS | _MONTHS | frozenset(_SPELLING) | _NEGATORS | {b"t"}
 
 
 def content_tokens(tokens: list[bytes]) -> list[bytes]:
-    """Drop weekdays and calendar dates with the words that place them, and spell places one way.
+    """Drop weekdays and calendar dates with the words that place them, spell places one way, mark negation.
 
     A month name counts as a date next to a number or after early/late/mid/last,
-    so the verb "may" and a protest "march" stay.
+    so the verb "may" and a protest "march" stay. Words governed by a negator
+    get the prefix ``n_`` (which the tokenizer never produces), so that they
+    learn weights of their own.
 
     Examples
     --------
     >>> content_tokens([b"late", b"on", b"monday", b"in", b"kiev", b"you", b"may", b"go", b"on", b"3", b"may"])
     [b'in', b'kyiv', b'you', b'may', b'go']
+    >>> content_tokens(b"talks ended without the usual exchange of accusations but".split())
+    [b'talks', b'ended', b'without', b'n_the', b'n_usual', b'n_exchange', b'n_of', b'n_accusations', b'but']
     """
     if _SPECIAL.isdisjoint(tokens):
         return tokens
     out: list[bytes] = []
     last = len(tokens) - 1
     skip_number = skip_part = False
+    negated = 0
     for i, t in enumerate(tokens):
         date = False
         if t in _WEEKDAYS:
@@ -352,7 +418,18 @@ def content_tokens(tokens: list[bytes]) -> list[bytes]:
             skip_part = False
             continue
         skip_number = skip_part = False
-        out.append(_SPELLING.get(t, t))
+        t = _SPELLING.get(t, t)
+        if negated:
+            if t in _SCOPE_STOP or t in _NEGATORS:
+                negated = 0
+            else:
+                if t not in _FUNCTION_WORDS:
+                    negated -= 1
+                out.append(b"n_" + t)
+                continue
+        out.append(t)
+        if t in _NEGATORS or (t == b"t" and i and tokens[i - 1] in _NT_STEMS):
+            negated = _SCOPE
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from pathlib import Path
 
 from . import _modelfile
@@ -13,9 +14,15 @@ from .errors import ModelLoadError
 __all__ = ["DEFAULT_MODEL", "SHIPPED_MODELS", "load_model", "default_model", "shipped_model_path"]
 
 DEFAULT_MODEL = "fast"
-SHIPPED_MODELS = ("fast", "accurate")
+SHIPPED_MODELS = ("fast", "accurate", "fast-1")
 #: How each shipped model is rebuilt, for the message when it is missing.
-_RETRAIN = {"fast": "python -m training.train", "accurate": "python -m training.train_accurate"}
+_RETRAIN = {
+    "fast": "python -m training.train",
+    "accurate": "python -m training.train_accurate",
+    "fast-1": "reinstall stancelib (fast-1 is kept as shipped, not rebuilt)",
+}
+#: Previous versions kept loadable for one release, with what replaces them.
+_PREVIOUS = {"fast-1": "fast"}
 
 _cache: dict[str, Model] = {}
 _lock = threading.Lock()
@@ -42,7 +49,8 @@ def load_model(model: str | os.PathLike[str] | Model | None = None) -> Model:
     Parameters
     ----------
     model : str, path-like or Model, optional
-        ``None`` or ``"fast"`` for the shipped model, ``"accurate"`` for the
+        ``None`` or ``"fast"`` for the shipped model, ``"fast-1"`` for its
+        previous version (kept for one release; warns), ``"accurate"`` for the
         shipped model with a sentence encoder (needs the ``accurate`` extra),
         or the path of a directory written by `Model.save`. A `Model` is
         returned as it is.
@@ -67,6 +75,13 @@ def load_model(model: str | os.PathLike[str] | Model | None = None) -> Model:
     if model is None:
         model = DEFAULT_MODEL
     if isinstance(model, str) and model in SHIPPED_MODELS:
+        if model in _PREVIOUS:
+            warnings.warn(
+                f"{model!r} is the previous version of the shipped {_PREVIOUS[model]!r} model, kept for one "
+                f"release so that earlier results can be reproduced; use {_PREVIOUS[model]!r}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         cached = _cache.get(model)
         if cached is not None:
             return cached

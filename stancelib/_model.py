@@ -466,11 +466,34 @@ class Model:
         return (_rebuild, (type(self), self.arguments()))
 
     def __repr__(self) -> str:
-        name = self.metadata.get("name", "unnamed")
         return (
-            f"<stancelib.Model {name!r}: {len(self._vocabulary)} features, "
+            f"<stancelib.Model {self.model_id!r}: {len(self._vocabulary)} features, "
             f"topics={list(self.topics)}, tones={list(self.tones)}>"
         )
+
+    # ----------------------------------------------------------- identity
+    @property
+    def version(self) -> str:
+        """The model's version: a retrained shipped model is a new version (``"1"`` when none is recorded)."""
+        return str(self.metadata.get("version", "1"))
+
+    @property
+    def checksum(self) -> str | None:
+        """SHA-256 of the model's array file as recorded in ``model.json``; None for a model never saved."""
+        files: Any = self.metadata.get("files")
+        info = files.get(_modelfile.ARRAYS_FILE) if isinstance(files, Mapping) else None
+        return str(info["sha256"]) if isinstance(info, Mapping) and "sha256" in info else None
+
+    @property
+    def model_id(self) -> str:
+        """Name, version and short checksum, as written into outputs: ``"fast@2+1a2b3c4d5e6f"``.
+
+        Outputs that users keep (streamed records, ``info``, the model card)
+        carry it, so a result can always be traced to the model that made it.
+        """
+        name = self.metadata.get("name", "unnamed")
+        checksum = self.checksum
+        return f"{name}@{self.version}" + (f"+{checksum[:12]}" if checksum else "")
 
 
 def _rebuild(cls: type[Model], state: dict[str, Any]) -> Model:

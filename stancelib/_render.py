@@ -91,8 +91,14 @@ def explanation_text(e: Explanation, top: int) -> str:
 
 
 def model_summary(model: Model) -> str:
-    """Return the model's repr, thresholds and headline dev metrics."""
-    lines = [repr(model), f"thresholds: {dict(zip(model.topics, model.thresholds))}"]
+    """Return the model's identity, labels, thresholds and headline dev metrics."""
+    name = model.metadata.get("name", "unnamed")
+    lines = [
+        f"model: {model.model_id}",
+        f"name: {name}, version {model.version}, arrays sha256 {model.checksum or '(not saved)'}",
+        f"features: {len(model.vocabulary)}; topics: {', '.join(model.topics)}; tones: {', '.join(model.tones)}",
+        f"thresholds: {dict(zip(model.topics, model.thresholds))}",
+    ]
     dev: Any = dict(model.metadata).get("metrics", {}).get("dev")
     if dev:
         lines.append(

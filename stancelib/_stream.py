@@ -161,11 +161,12 @@ def _write_row(buf: TextIO, opts: BatchOptions, record: dict[str, Any], result: 
         # Input fields first, then the labels; the text stays where it was.
         out = dict(record)
         out.update((key, value) for key, value in result.items() if key != "text")
+        out["model"] = model.model_id
         buf.write(json.dumps(out, ensure_ascii=False))
         buf.write("\n")
         return
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*record.values(), *_csv_cells(result, model, opts)])
+    writer.writerow([*record.values(), *_csv_cells(result, model, opts), model.model_id])
 
 
 def _csv_cells(result: dict[str, Any], model: Model, opts: BatchOptions) -> list[Any]:
@@ -189,7 +190,7 @@ def _csv_header(record_fields: list[str], model: Model, opts: BatchOptions) -> l
         extra = ["topics", "tone", *(f"topic_{t}" for t in model.topics), *(f"tone_{t}" for t in model.tones)]
     else:
         extra = ["tone", "tone_score", "topics", "n_sentences"]
-    return [*record_fields, *extra]
+    return [*record_fields, *extra, "model"]
 
 
 # ------------------------------------------------------------------- reader

@@ -74,6 +74,7 @@ PUBLIC_MODULES = {"batch", "dask", "errors", "estimator"}
 CLASS_API = {
     "Model": [
         "arguments",
+        "checksum",
         "extra_logits",
         "feature_counts",
         "from_file",
@@ -81,6 +82,7 @@ CLASS_API = {
         "load",
         "logit_contributions",
         "metadata",
+        "model_id",
         "predict",
         "save",
         "score_batch",
@@ -88,6 +90,7 @@ CLASS_API = {
         "thresholds",
         "tones",
         "topics",
+        "version",
         "vocabulary",
         "with_metadata",
     ],

@@ -1,0 +1,1 @@
+"""Benchmarks and the behavioural suite (not part of the installed package)."""
