@@ -8,12 +8,12 @@ extra and always run.
 from __future__ import annotations
 
 import json
-import warnings
 import os
 import pickle
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
