@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from ._batch import score_texts
     from ._document import DocumentAnalysis, SentenceResult, TopicSummary
     from ._explanation import Contribution, Explanation, LabelExplanation
+    from ._pandas import label_frame
+    from ._report import evaluation_report
+    from ._trend import Trend, TrendRow, trend
 
 # These load on first use, so that `import stancelib` plus a prediction stays
 # as light as possible.
@@ -45,6 +48,11 @@ _LAZY = {
     "Explanation": "_explanation",
     "LabelExplanation": "_explanation",
     "Contribution": "_explanation",
+    "label_frame": "_pandas",
+    "trend": "_trend",
+    "Trend": "_trend",
+    "TrendRow": "_trend",
+    "evaluation_report": "_report",
 }
 
 
@@ -67,6 +75,9 @@ __all__ = [
     "analyze",
     "explain",
     "score_texts",
+    "label_frame",
+    "trend",
+    "evaluation_report",
     "load_model",
     "DEFAULT_MODEL",
     "SHIPPED_MODELS",
@@ -77,6 +88,8 @@ __all__ = [
     "DocumentAnalysis",
     "SentenceResult",
     "TopicSummary",
+    "Trend",
+    "TrendRow",
     "Explanation",
     "LabelExplanation",
     "Contribution",

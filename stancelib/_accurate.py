@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import _modelfile
-from ._encoder import SentenceEncoder, require_extra
+from ._encoder import SentenceEncoder, require_extra, resolve_threads
 from ._model import Model
 from .errors import ModelLoadError
 
@@ -82,6 +82,23 @@ class AccurateModel(Model):
         # every sentence, so a batch sums exactly as a single sentence does.
         self._encoder_coef_t = np.ascontiguousarray(coef.T)
         self._encoder = SentenceEncoder.open(self._encoder_identity, source=source)
+        self._threads = resolve_threads(None)
+
+    @property
+    def threads(self) -> int:
+        """Torch threads the encoder runs on: set by `with_threads`, else ``$STANCELIB_THREADS``, else 1."""
+        return self._threads
+
+    def with_threads(self, threads: int | None) -> AccurateModel:
+        """Return a copy (same arrays, same encoder) that runs the encoder on `threads` threads.
+
+        None reads ``$STANCELIB_THREADS`` (default 1); -1 is all cores. The
+        results do not depend on it beyond float rounding (within 1e-6).
+        """
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._threads = resolve_threads(threads)
+        return copy
 
     @property
     def encoder(self) -> SentenceEncoder:
@@ -98,11 +115,11 @@ class AccurateModel(Model):
         if not texts:
             return []
         coef_t = self._encoder_coef_t
-        return [(coef_t @ row).tolist() for row in self._encoder.encode(texts)]
+        return [(coef_t @ row).tolist() for row in self._encoder.encode(texts, threads=self._threads)]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Sentence embeddings of `texts`, shape (n, 384)."""
-        return self._encoder.encode(list(texts))
+        return self._encoder.encode(list(texts), threads=self._threads)
 
     # ------------------------------------------------------------------ I/O
     @classmethod

@@ -11,8 +11,9 @@ from typing import NoReturn
 
 from . import _render
 from ._loading import DEFAULT_MODEL, load_model
+from ._model import Model
 from ._version import __version__
-from .errors import StanceLibError
+from .errors import InputError, StanceLibError
 
 __all__ = ["main"]
 
@@ -35,6 +36,59 @@ def _add_model(p: argparse.ArgumentParser) -> None:
         metavar="NAME|DIR",
         help=f"shipped model name or model directory (default: {DEFAULT_MODEL})",
     )
+
+
+def _threshold_pair(value: str) -> tuple[str, float]:
+    topic, sep, number = value.partition("=")
+    try:
+        if not sep or not topic:
+            raise ValueError
+        return topic.strip(), float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected TOPIC=VALUE such as iran=0.3, got {value!r}") from None
+
+
+def _add_threshold(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threshold",
+        action="append",
+        type=_threshold_pair,
+        default=[],
+        metavar="TOPIC=VALUE",
+        help="override a topic's decision threshold, e.g. iran=0.3; repeatable (default: the model's own)",
+    )
+
+
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch threads of the accurate tier's encoder; -1 for all cores "
+        "(default: $STANCELIB_THREADS, else 1; the fast tier ignores it)",
+    )
+
+
+def _model_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Model:
+    """Load --model and apply any --threshold and --threads (a bad value is a usage error)."""
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        if threads == 0 or threads < -1:
+            parser.error(f"--threads must be at least 1, or -1 for all cores; got {threads}")
+        # Also for the models that streaming workers load themselves.
+        os.environ["STANCELIB_THREADS"] = str(threads)
+    model = load_model(args.model)
+    with_threads = getattr(model, "with_threads", None)
+    if threads is not None and with_threads is not None:
+        model = with_threads(threads)
+    overrides = dict(getattr(args, "threshold", None) or [])
+    if overrides:
+        try:
+            model = model.with_thresholds(overrides)
+        except InputError as exc:
+            parser.error(f"--threshold: {exc}")
+    return model
 
 
 class _DeprecatedAlias(argparse.Action):
@@ -65,7 +119,9 @@ def _old_jobs(value: str) -> int:
 def _add_streaming(p: argparse.ArgumentParser) -> None:
     """Add the options of --input streaming, shared by predict and analyze."""
     p.add_argument(
-        "--input-format", choices=("txt", "jsonl", "csv"), help="override the format guessed from --input's suffix"
+        "--input-format",
+        choices=("txt", "jsonl", "csv"),
+        help="format of --input (default: guessed from its suffix: .txt, .jsonl/.ndjson/.json, .csv)",
     )
     p.add_argument("--text-field", default="text", help="JSONL field or CSV column holding the text (default: text)")
     p.add_argument(
@@ -81,8 +137,12 @@ def _add_streaming(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--jobs", dest="n_jobs", action=_DeprecatedAlias, new="--n-jobs", convert=_old_jobs, help=argparse.SUPPRESS
     )
-    p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable records instead of stopping")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="report and skip unreadable records instead of stopping (default: stop at the first)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line (default: show them)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,17 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Label sentences. Give them as arguments, as '-' to read one sentence per "
         "line from stdin, or with --input FILE to stream a large .txt/.jsonl/.csv file.",
     )
-    p.add_argument("texts", nargs="*", metavar="SENTENCE", help="sentences to label, or '-' for stdin")
+    p.add_argument("texts", nargs="*", metavar="SENTENCE", help="sentences to label (each in quotes), or '-' for stdin")
     p.add_argument(
         "--format",
         choices=("table", "jsonl", "csv"),
         default=None,
         help="output format (default: table on a terminal, jsonl for --input)",
     )
-    p.add_argument("--input", metavar="FILE", help="stream a .txt (one text per line), .jsonl or .csv file")
-    p.add_argument("--output", metavar="FILE", help="write results here (with --input; default stdout)")
+    p.add_argument(
+        "--input", metavar="FILE", help="stream a .txt (one text per line), .jsonl or .csv file (default: none)"
+    )
+    p.add_argument("--output", metavar="FILE", help="with --input: where to write (default: stdout)")
     _add_streaming(p)
     _add_model(p)
+    _add_threshold(p)
+    _add_threads(p)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser(
@@ -116,17 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Segment a document into sentences, label each, and summarise the stance per topic. "
         "With --input, analyse one document per record of a .txt/.jsonl/.csv file.",
     )
-    p.add_argument("file", nargs="?", metavar="FILE|-", help="the document (a text file, or '-' for stdin)")
+    p.add_argument("file", nargs="?", metavar="FILE|-", help="the document (a UTF-8 text file, or '-' for stdin)")
     p.add_argument(
         "--format",
         choices=("text", "json", "jsonl", "csv"),
-        default="text",
-        help="text report or JSON (default: text); jsonl/csv with --input",
+        default=None,
+        help="text report or JSON for one document; jsonl or csv with --input (default: text, or jsonl with --input)",
     )
-    p.add_argument("--input", metavar="FILE", help="one document per record (.txt line, .jsonl, .csv)")
-    p.add_argument("--output", metavar="FILE", help="with --input: where to write (default stdout)")
+    p.add_argument("--input", metavar="FILE", help="one document per record (.txt line, .jsonl, .csv) (default: none)")
+    p.add_argument("--output", metavar="FILE", help="with --input: where to write (default: stdout)")
     _add_streaming(p)
     _add_model(p)
+    _add_threshold(p)
+    _add_threads(p)
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser(
@@ -134,10 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the n-grams behind a sentence's topics and tone",
         description="Show each feature's exact contribution to the predicted topics and tone.",
     )
-    p.add_argument("text", metavar="SENTENCE")
+    p.add_argument("text", metavar="SENTENCE", help="one sentence, in quotes if it has spaces")
     p.add_argument("--top", type=int, default=8, help="features to show per label (default: 8)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _add_model(p)
+    _add_threshold(p)
+    _add_threads(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser(
@@ -146,13 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a model: cross-validated feature and C selection, per-topic thresholds, "
         "dev metrics, model card. Needs the 'train' extra: pip install 'stancelib[train]'.",
     )
-    p.add_argument("--data", required=True, metavar="FILE", help="training data (.jsonl or .csv)")
-    p.add_argument("--dev", metavar="FILE", help="held-out data for the reported metrics")
-    p.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
-    p.add_argument("--name", default=None, help="model name stored in its metadata")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--quick", action="store_true", help="no grid search: one feature setting and one C per head")
+    p.add_argument("--data", required=True, metavar="FILE", help="training data (.jsonl or .csv; required)")
+    p.add_argument("--dev", metavar="FILE", help="held-out data for the reported metrics (default: none)")
+    p.add_argument("--out", required=True, metavar="DIR", help="model directory to write (required)")
+    p.add_argument("--name", default=None, help="model name stored in its metadata (default: the --out folder's name)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the folds and the solvers (default: 0)")
+    p.add_argument(
+        "--folds", type=int, default=5, help="cross-validation folds for selection and thresholds (default: 5)"
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="no grid search: one feature setting and one C per head (default: full search)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
@@ -161,14 +235,59 @@ def build_parser() -> argparse.ArgumentParser:
         description="Report per-topic precision/recall/F1, topic micro/macro-F1, tone accuracy, "
         "macro-F1 and the confusion matrix on labelled data.",
     )
-    p.add_argument("--data", required=True, metavar="FILE")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--data", required=True, metavar="FILE", help="labelled data (.jsonl or .csv: text, topics, tone)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write DIR/index.html, a self-contained page with figures and the misclassified sentences "
+        "(needs the report extra: pip install 'stancelib[report]'; default: no report)",
+    )
     _add_model(p)
+    _add_threshold(p)
+    _add_threads(p)
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("info", help="show a model's metadata and headline metrics")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p = sub.add_parser(
+        "trend",
+        help="tone per topic over time, from dated documents",
+        description="Segment and label dated documents, then give per topic and period the number of "
+        "sentences and the mean tone score P(cooperative) - P(critical) with an uncertainty band.",
+    )
+    p.add_argument("--input", required=True, metavar="FILE", help="documents as .jsonl (one object a line) or .csv")
+    p.add_argument("--date-field", default="date", help="field holding the ISO date (default: date)")
+    p.add_argument("--text-field", default="text", help="field holding the document's text (default: text)")
+    p.add_argument(
+        "--freq",
+        choices=("day", "week", "month", "quarter", "year"),
+        default="month",
+        help="period length (default: month)",
+    )
+    p.add_argument("--confidence", type=float, default=0.95, help="coverage of the band over sentences (default: 0.95)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="table format (default: csv)")
+    p.add_argument("--output", metavar="FILE", help="write the table here (default: stdout)")
+    p.add_argument(
+        "--chart",
+        metavar="FILE",
+        help="also draw the chart as .png or .svg (needs the report extra; default: no chart)",
+    )
+    p.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        metavar="TOPIC",
+        help="topics to draw; repeatable (default: the topics found, up to six)",
+    )
     _add_model(p)
+    _add_threshold(p)
+    _add_threads(p)
+    p.set_defaults(func=_cmd_trend)
+
+    p = sub.add_parser("info", help="show a model's metadata and headline metrics")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_model(p)
+    _add_threshold(p)
+    _add_threads(p)
     p.set_defaults(func=_cmd_info)
     return parser
 
@@ -176,7 +295,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``stancelib`` command with `argv` (default: ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        sub = _subparser(parser, args.command)
+        hint = ""
+        if args.command == "explain" and not any(e.startswith("-") for e in extra):
+            hint = (
+                f'; explain takes one sentence: put it in quotes, e.g. stancelib explain "{args.text} {extra[0]} ..."'
+            )
+        sub.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
     if args.command is None:
         parser.print_help()
         return 2
@@ -196,6 +323,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    """Return the parser of `command` (for its own --help in messages), or the main one."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
+
+
 # ----------------------------------------------------------------- predict
 def _cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.input:
@@ -207,11 +342,11 @@ def _cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     if not args.texts:
         parser.error("give a sentence, '-' for stdin, or --input FILE")
     texts = [line.rstrip("\r\n") for line in sys.stdin] if args.texts == ["-"] else list(args.texts)
-    model = load_model(args.model)
+    model = _model_from(args, parser)
     predictions = model.predict(texts)
     fmt = args.format or "table"
     if fmt == "table":
-        sys.stdout.write(_render.prediction_table(predictions))
+        sys.stdout.write(_render.prediction_table(predictions, width=100 if sys.stdout.isatty() else None))
     else:
         from ._stream import format_rows
 
@@ -222,6 +357,12 @@ def _cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str) -> int:
     from ._stream import BatchOptions, format_from_path, run_batch
 
+    if args.format in ("table", "text"):
+        parser.error(
+            f"--format {args.format} is for sentences or a document given directly; with --input "
+            "choose --format jsonl or csv"
+        )
+    _model_from(args, parser)  # a bad --threshold is refused before anything is read
     in_fmt = args.input_format or format_from_path(args.input)
     out_path = args.output or "-"
     fmt = args.format
@@ -241,6 +382,7 @@ def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str
         n_jobs=args.n_jobs,
         skip_bad=args.skip_bad,
         model=str(args.model),
+        thresholds=tuple(args.threshold),
     )
     show = not args.quiet and sys.stderr.isatty()
     report = run_batch(args.input, out_path, opts, progress=_render.progress_printer(sys.stderr, show))
@@ -278,13 +420,14 @@ def _cmd_analyze(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
             parser.error(f"{args.file}: not UTF-8 text; convert it first (e.g. iconv -t utf-8)")
     from ._document import analyze_with
 
-    analysis = analyze_with(load_model(args.model), document)
+    analysis = analyze_with(_model_from(args, parser), document)
+    args.format = args.format or "text"
     if args.format in ("json", "jsonl"):
         print(json.dumps(analysis.to_dict(), ensure_ascii=False, indent=2 if args.format == "json" else None))
         return 0
     if args.format == "csv":
         parser.error("--format csv needs --input")
-    print(_render.document_report(analysis))
+    print(_render.document_report(analysis, width=100 if sys.stdout.isatty() else None))
     return 0
 
 
@@ -294,7 +437,7 @@ def _cmd_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
     if args.top < 1:
         parser.error("--top must be at least 1")
-    e = explain_with(load_model(args.model), args.text)
+    e = explain_with(_model_from(args, parser), args.text)
     if args.format == "json":
         print(json.dumps(e.to_dict(args.top), ensure_ascii=False, indent=2))
         return 0
@@ -303,9 +446,22 @@ def _cmd_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 
 # ----------------------------------------------------------- train/evaluate
+#: Below this many training records, `train` warns that the model will not generalise.
+FEW_RECORDS = 200
+
+
 def _cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ._dataset import read_records
     from ._fit import train_to_directory
 
+    if os.path.isfile(args.data):
+        n = len(read_records(args.data))
+        if n < FEW_RECORDS:
+            print(
+                f"stancelib: warning: training on {n} records; expect an unreliable model below "
+                f"{FEW_RECORDS} (the shipped model saw about 8,000) and use --dev to measure it",
+                file=sys.stderr,
+            )
     train_to_directory(
         args.data,
         args.dev,
@@ -323,9 +479,26 @@ def _cmd_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     from ._dataset import read_records
     from ._metrics import evaluate, format_report
 
-    model = load_model(args.model)
+    if args.report:
+        if os.path.exists(args.report) and not os.path.isdir(args.report):
+            parser.error(f"--report {args.report}: exists and is not a directory")
+        from ._plots import require_matplotlib
+
+        require_matplotlib()  # before the work: without the report extra, say so at once
+    model = _model_from(args, parser)
     records = read_records(args.data)
+    from ._report import data_warnings
+
+    for warning in data_warnings(model, records, args.data):
+        print(f"stancelib: warning: {warning}", file=sys.stderr)
     metrics = evaluate(model, records)
+    if args.report:
+        from ._report import write_report
+
+        page = write_report(
+            model, records, args.report, data_name=args.data, warnings=data_warnings(model, records, args.data)
+        )
+        print(f"stancelib: report written to {page}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(metrics, indent=2))
     else:
@@ -335,9 +508,46 @@ def _cmd_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def _cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    model = load_model(args.model)
+    model = _model_from(args, parser)
     if args.format == "json":
         print(json.dumps(dict(model.metadata), indent=2, ensure_ascii=False))
         return 0
     print(_render.model_summary(model))
+    return 0
+
+
+# ------------------------------------------------------------------- trend
+def _cmd_trend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ._trend import trend
+
+    if not os.path.isfile(args.input):
+        parser.error(f"--input {args.input}: no such file")
+    if not 0.0 < args.confidence < 1.0:
+        parser.error(f"--confidence must be between 0 and 1, got {args.confidence}")
+    if args.chart and os.path.splitext(args.chart)[1].lower() not in (".png", ".svg"):
+        parser.error(f"--chart {args.chart}: give a .png or .svg file name")
+    for path in (args.output, args.chart):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            parser.error(f"{path}: its directory does not exist")
+    model = _model_from(args, parser)
+    unknown = [t for t in args.topic if t not in (*model.topics, "all")]
+    if unknown:
+        parser.error(f"--topic {unknown[0]}: not one of the model's topics {list(model.topics)} or 'all'")
+    result = trend(
+        args.input,
+        date_field=args.date_field,
+        text_field=args.text_field,
+        freq=args.freq,
+        model=model,
+        confidence=args.confidence,
+    )
+    text = result.to_csv() if args.format == "csv" else json.dumps(result.to_dict(), indent=2) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    if args.chart:
+        result.save_chart(args.chart, topics=args.topic or None)
+        print(f"stancelib: chart written to {args.chart}", file=sys.stderr)
     return 0

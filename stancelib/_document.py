@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -15,10 +15,49 @@ from ._results import Prediction
 from ._segment import segment
 from ._text import check_text
 
-__all__ = ["SentenceResult", "TopicSummary", "DocumentAnalysis", "analyze_with"]
+__all__ = [
+    "NEUTRAL_BAND",
+    "SentenceResult",
+    "TopicSummary",
+    "DocumentAnalysis",
+    "analyze_with",
+    "summarize",
+    "tone_from_score",
+]
 
 #: How many driving sentences a topic summary lists.
 DRIVERS = 3
+
+#: Half-width of the neutral band of the tone score: a document or topic whose
+#: mean P(cooperative) - P(critical) lies within [-NEUTRAL_BAND, +NEUTRAL_BAND]
+#: (bounds included) reads "neutral"; above it "cooperative", below it "critical".
+NEUTRAL_BAND = 0.1
+
+
+def tone_from_score(score: float, tones: tuple[str, ...] | list[str] | None = None) -> str:
+    """Return the tone a tone score reads as: one rule for documents, topics and trends.
+
+    ``score > NEUTRAL_BAND`` is cooperative, ``score < -NEUTRAL_BAND`` critical,
+    anything in between, the bounds included, neutral. A 40/20/40 split
+    between cooperative, neutral and critical scores 0 and reads neutral.
+
+    Examples
+    --------
+    >>> tone_from_score(0.25), tone_from_score(-0.05), tone_from_score(-0.1), tone_from_score(-0.27)
+    ('cooperative', 'neutral', 'neutral', 'critical')
+    """
+    if score > NEUTRAL_BAND:
+        return "cooperative"
+    if score < -NEUTRAL_BAND:
+        return "critical"
+    return "neutral"
+
+
+def _argmax_tone(values: dict[str, float], tones: tuple[str, ...]) -> str:
+    """Return the tone with the largest value; a tie goes to neutral if tied, else to the first in model order."""
+    best = max(values.values())
+    tied = [t for t in tones if values[t] == best]
+    return "neutral" if "neutral" in tied else tied[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +103,14 @@ class TopicSummary:
 
     @property
     def tone(self) -> str:
-        """The most frequent tone among the topic's sentences (ties: model order)."""
-        return max(self.tone_shares, key=lambda t: self.tone_shares[t])
+        """The tone the topic's `tone_score` reads as (see `tone_from_score`).
+
+        For a model without both polar tones: the most frequent tone, a tie
+        going to neutral when it is among the tied, else to model order.
+        """
+        if self.tone_score is not None:
+            return tone_from_score(self.tone_score)
+        return _argmax_tone(dict(self.tone_shares), tuple(self.tone_shares))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -89,8 +134,11 @@ class DocumentAnalysis:
     topic_summaries : Mapping[str, TopicSummary]
         Topics carried by at least one sentence, most frequent first.
     tone : str
-        Overall tone: the tone with the highest mean probability over all
-        sentences (``"neutral"`` for a document without sentences).
+        Overall tone: what `tone_score` reads as (see `tone_from_score`:
+        above +0.1 cooperative, below -0.1 critical, otherwise neutral, the
+        bounds included); ``"neutral"`` for a document without sentences.
+        For a model without both polar tones, the tone with the highest
+        mean probability (ties: neutral if tied, else model order).
     tone_scores : Mapping[str, float]
         Mean tone probabilities over all sentences.
     tone_score : float or None
@@ -141,7 +189,15 @@ def analyze_with(model: Model, document: str) -> DocumentAnalysis:
     check_text(document, "document")
     spans = segment(document)
     texts = [document[s:e] for s, e in spans]
-    predictions = model.predict(texts)
+    return summarize(model, spans, model.predict(texts))
+
+
+def summarize(model: Model, spans: Sequence[tuple[int, int]], predictions: Sequence[Prediction]) -> DocumentAnalysis:
+    """Build the `DocumentAnalysis` of sentences already cut (at `spans`) and labelled by `model`.
+
+    `analyze_with` cuts with stancelib's segmenter; the spaCy component
+    passes the pipeline's own sentences.
+    """
     sentences = tuple(SentenceResult(i, s, e, p) for i, ((s, e), p) in enumerate(zip(spans, predictions)))
     tones = model.tones
     tone_probs = np.array([[p.tone_scores[t] for t in tones] for p in predictions]).reshape(-1, len(tones))
@@ -168,8 +224,12 @@ def analyze_with(model: Model, document: str) -> DocumentAnalysis:
     summaries.sort(key=lambda s: -s.count)
     if len(predictions):
         mean = tone_probs.mean(axis=0)
-        overall = tones[int(np.argmax(mean))]
         doc_score = float(np.mean(lean)) if polar else None
+        overall = (
+            tone_from_score(doc_score)
+            if doc_score is not None
+            else _argmax_tone({t: float(v) for t, v in zip(tones, mean)}, tones)
+        )
     else:
         mean = np.zeros(len(tones))
         overall = "neutral" if "neutral" in tones else tones[0]

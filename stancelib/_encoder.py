@@ -44,6 +44,9 @@ from .errors import InputError, MissingExtraError, ModelLoadError
 
 __all__ = [
     "SentenceEncoder",
+    "DEFAULT_THREADS",
+    "THREADS_ENV",
+    "resolve_threads",
     "ENCODER_PACKAGE",
     "INSTALL_COMMAND",
     "require_extra",
@@ -181,6 +184,44 @@ def _check_identity(expected: Mapping[str, Any], root: Path, source: str) -> Non
 
 
 _fork_guarded = False
+_forked_child = False
+
+#: Environment variable giving the accurate tier's thread count when no argument does.
+THREADS_ENV = "STANCELIB_THREADS"
+#: The default thread count. One, because a sentence encoder this small gains little from a
+#: second thread on a quiet machine and loses badly on a busy one: with the other core busy,
+#: torch's default of one thread per core waits on the busy core at every layer
+#: (``python benchmarks/threads.py`` measures it; the README has the figures).
+DEFAULT_THREADS = 1
+
+
+def resolve_threads(threads: int | None = None) -> int:
+    """Return the encoder's thread count: `threads`, else ``$STANCELIB_THREADS``, else `DEFAULT_THREADS`.
+
+    -1 means all cores.
+
+    Raises
+    ------
+    InputError
+        For 0, a count below -1, a non-integer, or an unreadable environment value.
+    """
+    source = "threads"
+    if threads is None:
+        raw = os.environ.get(THREADS_ENV, "").strip()
+        if not raw:
+            return DEFAULT_THREADS
+        source = f"${THREADS_ENV}"
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise InputError(f"{source} must be a whole number such as 1, got {raw!r}") from None
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise InputError(f"{source} must be an int, got {type(threads).__name__}")
+    if threads == -1:
+        return os.cpu_count() or 1
+    if threads < 1:
+        raise InputError(f"{source} must be at least 1, or -1 for all cores; got {threads}")
+    return threads
 
 
 def _guard_fork() -> None:
@@ -197,8 +238,10 @@ def _guard_fork() -> None:
 
 
 def _after_fork_in_child() -> None:
+    global _forked_child
     import torch
 
+    _forked_child = True
     torch.set_num_threads(1)
 
 
@@ -316,13 +359,24 @@ class SentenceEncoder:
         encode = self._tokenizer.encode
         return [encode(t.encode("utf-8", "replace").decode("utf-8")).ids for t in texts]
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, threads: int | None = None) -> np.ndarray:
         """Embeddings of `texts`, shape (n, 384), float64, each of unit length.
 
         Texts are grouped by token count, so nothing is padded and each
         embedding is the same whatever else is in the batch.
+
+        Parameters
+        ----------
+        texts : sequence of str
+        threads : int, optional
+            torch's intra-op thread count for this call (process-wide in
+            torch); None keeps the current one. A worker process forked after
+            torch ran always uses one (see `_guard_fork`).
         """
         import torch
+
+        if threads is not None and not _forked_child and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
         ids = self.token_ids(texts)
         out = np.zeros((len(ids), self.dim), dtype=np.float64)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ._dataset import Record
     from ._model import Model
 
-__all__ = ["evaluate", "evaluate_arrays", "format_report", "targets"]
+__all__ = ["evaluate", "evaluate_arrays", "format_report", "metric_text", "targets"]
 
 
 def targets(records: Sequence[Record], topics: Sequence[str], tones: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -60,6 +60,18 @@ def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     return p, r, f
 
 
+def _undefined(prefix: str, tp: int, fp: int, fn: int) -> list[str]:
+    """Names of the metrics of one label that are 0/0 on this data."""
+    out = []
+    if tp + fp == 0:
+        out.append(f"{prefix}.precision")
+    if tp + fn == 0:
+        out.append(f"{prefix}.recall")
+    if tp + fp + fn == 0:
+        out.append(f"{prefix}.f1")
+    return out
+
+
 def evaluate_arrays(
     topics: Sequence[str],
     tones: Sequence[str],
@@ -82,7 +94,11 @@ def evaluate_arrays(
         ``topics`` (per-topic precision, recall, f1, support), ``topic_micro_f1``,
         ``topic_macro_f1``, ``topic_exact_match``, ``offagenda_accuracy``,
         ``tones`` (per-tone precision, recall, f1, support), ``tone_accuracy``,
-        ``tone_macro_f1``, ``tone_confusion`` (rows true, columns predicted), ``n``.
+        ``tone_macro_f1``, ``tone_confusion`` (rows true, columns predicted), ``n``,
+        and ``undefined``: the metrics that have no value on this data (such
+        as ``"topics.iran.precision"`` when nothing was predicted as iran, or
+        ``"offagenda_accuracy"`` without off-agenda sentences), reported as
+        0.0 in their place and printed as n/a.
 
     Examples
     --------
@@ -94,6 +110,7 @@ def evaluate_arrays(
     t_true = np.asarray(true_topics, dtype=bool)
     t_pred = np.asarray(pred_topics, dtype=bool)
     per_topic = {}
+    undefined: list[str] = []
     tp_all = fp_all = fn_all = 0
     for j, name in enumerate(topics):
         tp = int(np.sum(t_true[:, j] & t_pred[:, j]))
@@ -101,6 +118,7 @@ def evaluate_arrays(
         fn = int(np.sum(t_true[:, j] & ~t_pred[:, j]))
         p, r, f = _prf(tp, fp, fn)
         per_topic[name] = {"precision": p, "recall": r, "f1": f, "support": int(t_true[:, j].sum())}
+        undefined += _undefined(f"topics.{name}", tp, fp, fn)
         tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
     micro = _prf(tp_all, fp_all, fn_all)[2]
     macro = float(np.mean([v["f1"] for v in per_topic.values()])) if per_topic else 0.0
@@ -116,7 +134,12 @@ def evaluate_arrays(
         tp = int(confusion[j, j])
         p, r, f = _prf(tp, int(confusion[:, j].sum()) - tp, int(confusion[j, :].sum()) - tp)
         per_tone[name] = {"precision": p, "recall": r, "f1": f, "support": int(confusion[j, :].sum())}
+        undefined += _undefined(f"tones.{name}", tp, int(confusion[:, j].sum()) - tp, int(confusion[j, :].sum()) - tp)
     n = len(y_true)
+    if not off_true.any():
+        undefined.append("offagenda_accuracy")
+    if not n:
+        undefined += ["topic_exact_match", "tone_accuracy"]
     return {
         "n": n,
         "topics": per_topic,
@@ -128,27 +151,48 @@ def evaluate_arrays(
         "tone_accuracy": float(np.trace(confusion) / n) if n else 0.0,
         "tone_macro_f1": float(np.mean([v["f1"] for v in per_tone.values()])),
         "tone_confusion": confusion.tolist(),
+        "undefined": undefined,
     }
 
 
+def metric_text(metrics: dict[str, Any], name: str, width: int = 0) -> str:
+    """Return a metric of `evaluate_arrays` output as text: three decimals, or ``n/a`` where it is undefined.
+
+    `name` is a dotted path such as ``"topics.iran.precision"`` or ``"tone_accuracy"``.
+    """
+    value: Any = metrics
+    for part in name.split("."):
+        value = value[part]
+    text = "n/a" if name in metrics.get("undefined", ()) else f"{value:.3f}"
+    return f"{text:>{width}}"
+
+
 def format_report(metrics: dict[str, Any], tones: Sequence[str]) -> str:
-    """Return a plain-text report of `evaluate_arrays` output."""
+    """Return a plain-text report of `evaluate_arrays` output; undefined metrics read n/a."""
+
+    def row(head: str, name: str, v: dict[str, Any]) -> str:
+        cells = [
+            metric_text(metrics, f"{head}.{name}.{k}", w) for k, w in (("precision", 10), ("recall", 8), ("f1", 8))
+        ]
+        return f"{name:<14}{''.join(cells)}{v['support']:>9d}"
+
     lines = [f"{'topic':<14}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
     for name, v in metrics["topics"].items():
-        lines.append(f"{name:<14}{v['precision']:>10.3f}{v['recall']:>8.3f}{v['f1']:>8.3f}{v['support']:>9d}")
+        lines.append(row("topics", name, v))
     lines.append(
         f"topic micro-F1 {metrics['topic_micro_f1']:.3f}   macro-F1 {metrics['topic_macro_f1']:.3f}   "
-        f"exact match {metrics['topic_exact_match']:.3f}   off-agenda accuracy {metrics['offagenda_accuracy']:.3f}"
+        f"exact match {metric_text(metrics, 'topic_exact_match')}   "
+        f"off-agenda accuracy {metric_text(metrics, 'offagenda_accuracy')}"
     )
     lines.append("")
     lines.append(f"{'tone':<14}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
     for name, v in metrics["tones"].items():
-        lines.append(f"{name:<14}{v['precision']:>10.3f}{v['recall']:>8.3f}{v['f1']:>8.3f}{v['support']:>9d}")
-    lines.append(f"tone accuracy {metrics['tone_accuracy']:.3f}   macro-F1 {metrics['tone_macro_f1']:.3f}")
+        lines.append(row("tones", name, v))
+    lines.append(f"tone accuracy {metric_text(metrics, 'tone_accuracy')}   macro-F1 {metrics['tone_macro_f1']:.3f}")
     lines.append("")
     lines.append("tone confusion (rows: true, columns: predicted)")
     width = max(len(t) for t in tones) + 2
     lines.append(" " * width + "".join(f"{t:>{width}}" for t in tones))
-    for t, row in zip(tones, metrics["tone_confusion"]):
-        lines.append(f"{t:<{width}}" + "".join(f"{c:>{width}d}" for c in row))
+    for t, row_ in zip(tones, metrics["tone_confusion"]):
+        lines.append(f"{t:<{width}}" + "".join(f"{c:>{width}d}" for c in row_))
     return "\n".join(lines)

@@ -29,7 +29,7 @@ from . import _modelfile
 from ._features import FeatureIndex, FeatureSpec, Key, extract, str_to_key
 from ._results import LabelScores, Prediction, Scores
 from ._text import as_text_list
-from .errors import ModelLoadError
+from .errors import InputError, ModelLoadError
 
 __all__ = ["Model"]
 
@@ -198,6 +198,52 @@ class Model:
     def with_metadata(self, metadata: Mapping[str, Any]) -> Self:
         """Return the same model (same arrays) with other metadata."""
         return type(self)(**{**self.arguments(), "metadata": dict(metadata)})
+
+    def with_thresholds(self, thresholds: Mapping[str, float]) -> Self:
+        """Return a copy of the model with other per-topic decision thresholds.
+
+        The copy shares the arrays (nothing is rebuilt, so it is cheap) and
+        changes only which topics a probability turns into: a lower threshold
+        trades precision for recall. Topics not named keep their threshold.
+        The copy's metadata records each change under ``threshold_overrides``
+        (``{"iran": {"from": 0.39, "to": 0.3}}``), so ``info`` can show it.
+
+        Parameters
+        ----------
+        thresholds : mapping of str to float
+            Topic name to a threshold in (0, 1].
+
+        Raises
+        ------
+        InputError
+            For a topic the model does not have, or a threshold outside (0, 1].
+
+        Examples
+        --------
+        >>> from stancelib import load_model
+        >>> m = load_model().with_thresholds({"iran": 0.3})
+        >>> dict(zip(m.topics, m.thresholds))["iran"]
+        0.3
+        """
+        if not isinstance(thresholds, Mapping):
+            raise InputError(f"thresholds must be a mapping of topic to float, got {type(thresholds).__name__}")
+        new = list(self.thresholds)
+        for topic, value in thresholds.items():
+            if topic not in self._topic_index:
+                raise InputError(f"unknown topic {topic!r} in thresholds; the model's topics are {list(self.topics)}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < float(value) <= 1.0:
+                raise InputError(f"threshold for {topic!r} must be a number in (0, 1], got {value!r}")
+            new[self._topic_index[topic]] = float(value)
+        overrides = dict(self.metadata.get("threshold_overrides") or {})
+        for topic, old, value in zip(self.topics, self.thresholds, new):
+            if old != value:
+                first = overrides.get(topic, {}).get("from", old)
+                overrides[topic] = {"from": first, "to": value}
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.thresholds = tuple(new)
+        copy.metadata = MappingProxyType({**self.metadata, "threshold_overrides": overrides})
+        return copy
 
     # ------------------------------------------------------------- hooks
     #: Subclasses that add logits from another source (a sentence encoder)

@@ -26,23 +26,33 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def prediction_table(predictions: Sequence[Prediction]) -> str:
-    """Return one line per prediction: tone, its probability, the topics, the text."""
-    lines = []
-    for p in predictions:
+def _cut(text: str, width: int | None) -> str:
+    """One line; cut to `width` with an ellipsis, or whole when `width` is None (output going to a file)."""
+    return " ".join(text.split()) if width is None else clip(text, width)
+
+
+def prediction_table(predictions: Sequence[Prediction], *, width: int | None = 70) -> str:
+    """Return a header and one line per prediction: index (from 0), tone, its probability, the topics, the text.
+
+    `width` cuts the text for a terminal; None leaves it whole (for a file or a pipe).
+    """
+    lines = [f"{'index':>5}  {'tone':<11} {'p':>4}  {'topics':<36}  text\n"]
+    for i, p in enumerate(predictions):
         topics_text = ", ".join(f"{t} {p.topic_scores[t]:.2f}" for t in p.topics) or "off-agenda"
-        lines.append(f"{p.tone:<11} {p.tone_scores[p.tone]:.2f}  {topics_text:<36}  {clip(p.text, 70)}\n")
+        lines.append(f"{i:>5}  {p.tone:<11} {p.tone_scores[p.tone]:.2f}  {topics_text:<36}  {_cut(p.text, width)}\n")
     return "".join(lines)
 
 
-def document_report(analysis: DocumentAnalysis) -> str:
-    """Return the human-readable report of a `DocumentAnalysis`."""
+def document_report(analysis: DocumentAnalysis, *, width: int | None = 100) -> str:
+    """Return the human-readable report of a `DocumentAnalysis`; sentences are numbered by index, from 0."""
+    from ._document import NEUTRAL_BAND
+
     lines = []
     n = len(analysis.sentences)
     score = analysis.tone_score
     lines.append(
         f"Document: {n} sentence{'s' if n != 1 else ''}, overall tone {analysis.tone}"
-        + (f" (score {score:+.2f})" if score is not None else "")
+        + (f" (score {score:+.2f}; neutral within ±{NEUTRAL_BAND:.2f})" if score is not None else "")
     )
     lines.append("")
     if analysis.topic_summaries:
@@ -50,24 +60,24 @@ def document_report(analysis: DocumentAnalysis) -> str:
         header = (
             f"{'topic':<14}{'sentences':>10}  "
             + "".join(f"{t:>12}" for t in tones)
-            + f"{'score':>8}  driving sentences"
+            + f"{'score':>8}  {'tone':<12}driving sentences (index)"
         )
         lines.append(header)
         lines.append("-" * len(header))
         for summary in analysis.topic_summaries.values():
             shares = "".join(f"{summary.tone_shares[t]:>12.0%}" for t in tones)
             sc = f"{summary.tone_score:+8.2f}" if summary.tone_score is not None else f"{'':>8}"
-            drivers = ", ".join(f"#{i + 1}" for i in summary.drivers)
-            lines.append(f"{summary.topic:<14}{summary.count:>10}  {shares}{sc}  {drivers}")
+            drivers = ", ".join(str(i) for i in summary.drivers)
+            lines.append(f"{summary.topic:<14}{summary.count:>10}  {shares}{sc}  {summary.tone:<12}{drivers}")
     else:
         lines.append("No agenda topic found.")
     lines.append("")
-    lines.append("Sentences")
+    lines.append("Sentences (index from 0, as in the JSON output and the API)")
     for s in analysis.sentences:
         p = s.prediction
         topics = ", ".join(p.topics) or "off-agenda"
-        lines.append(f"#{s.index + 1:<3} {p.tone:<11} {p.tone_scores[p.tone]:.2f}  [{topics}]")
-        lines.append(f"     {clip(p.text, 100)}")
+        lines.append(f"{s.index:>5}  {p.tone:<11} {p.tone_scores[p.tone]:.2f}  [{topics}]")
+        lines.append(f"       {_cut(p.text, width)}")
     return "\n".join(lines)
 
 
@@ -75,7 +85,7 @@ def explanation_text(e: Explanation, top: int) -> str:
     """Return the readable explanation: per label, the `top` features for and against it."""
     p = e.prediction
     lines = [
-        f"{clip(p.text, 100)}",
+        " ".join(p.text.split()),
         f"topics: {', '.join(p.topics) or 'off-agenda'}    tone: {p.tone} ({p.tone_scores[p.tone]:.2f})",
     ]
     for part in (*e.topic_explanations, e.tone):
@@ -91,15 +101,23 @@ def explanation_text(e: Explanation, top: int) -> str:
 
 
 def model_summary(model: Model) -> str:
-    """Return the model's identity, labels, thresholds and headline dev metrics."""
-    name = model.metadata.get("name", "unnamed")
+    """Return the readable model summary: identity, size, labels, thresholds (overrides marked), dev metrics."""
+    meta = dict(model.metadata)
+    overrides: Any = meta.get("threshold_overrides") or {}
     lines = [
         f"model: {model.model_id}",
-        f"name: {name}, version {model.version}, arrays sha256 {model.checksum or '(not saved)'}",
-        f"features: {len(model.vocabulary)}; topics: {', '.join(model.topics)}; tones: {', '.join(model.tones)}",
-        f"thresholds: {dict(zip(model.topics, model.thresholds))}",
+        f"name: {meta.get('name', 'unnamed')}, version {model.version}, sha256 {model.checksum or '(not saved)'}",
+        f"kind: {'accurate (n-grams + sentence encoder)' if model.has_extra_logits else 'fast (n-grams)'}",
+        f"features: {len(model.vocabulary):,}",
+        f"topics: {', '.join(model.topics)}",
+        f"tones: {', '.join(model.tones)}",
+        "thresholds:",
     ]
-    dev: Any = dict(model.metadata).get("metrics", {}).get("dev")
+    for topic, value in zip(model.topics, model.thresholds):
+        was = overrides.get(topic, {}).get("from")
+        note = f"  (overridden; the model's own: {was:.2f})" if was is not None else ""
+        lines.append(f"  {topic:<14}{value:.2f}{note}")
+    dev: Any = meta.get("metrics", {}).get("dev")
     if dev:
         lines.append(
             f"dev: topic micro-F1 {dev['topic_micro_f1']:.3f}, tone macro-F1 {dev['tone_macro_f1']:.3f} (n={dev['n']})"

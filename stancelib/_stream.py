@@ -57,6 +57,8 @@ class BatchOptions:
         Report and skip records that cannot be read instead of stopping.
     model : str
         Model name or directory, loaded once in every worker.
+    thresholds : tuple of (topic, threshold)
+        Per-topic threshold overrides (see `Model.with_thresholds`).
     """
 
     mode: str = "predict"
@@ -67,6 +69,7 @@ class BatchOptions:
     skip_bad: bool = False
     model: str = DEFAULT_MODEL
     chunk_size: int = CHUNK
+    thresholds: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -96,6 +99,8 @@ def _process_chunk(
 ) -> tuple[str, list[str], int]:
     """Parse, label and format one chunk; returns (output text, bad-record messages, count)."""
     model = worker_model(opts.model)
+    if opts.thresholds:
+        model = model.with_thresholds(dict(opts.thresholds))
     records: list[dict[str, Any]] = []
     texts: list[str] = []
     bad: list[str] = []

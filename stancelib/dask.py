@@ -13,6 +13,10 @@ Example
     news = dd.read_parquet("news/*.parquet")
     labelled = label_dataframe(news, text_field="text")     # lazy
     labelled.groupby("tone").size().compute()
+
+The columns and the policy for colliding input columns are those of
+`stancelib.label_frame` (pandas only): ``topics``, ``tone``,
+``topic_<name>``, ``tone_<name>``, ``model``; ``prefix=`` namespaces them.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from __future__ import annotations
 import functools
 import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
 
 from ._loading import DEFAULT_MODEL, load_model
 from ._model import Model
+from ._pandas import check_collisions, empty_labels, label_columns, label_frame, require_pandas
+from ._text import as_text_list
 from .errors import InputError, MissingExtraError
 
 __all__ = ["label_dataframe", "label_bag", "label_pandas"]
@@ -55,41 +60,31 @@ def _model_name(model: str | os.PathLike[str] | None) -> str:
     return DEFAULT_MODEL if model is None else os.fspath(model)
 
 
-def _meta(model: Model, prefix_columns: Any = None) -> Any:
-    _, pd = _require_dask()
-    columns: dict[str, Any] = {} if prefix_columns is None else dict(prefix_columns)
-    columns["topics"] = pd.Series([], dtype="string")
-    for t in model.topics:
-        columns[f"topic_{t}"] = pd.Series([], dtype="float64")
-    columns["tone"] = pd.Series(pd.Categorical([], categories=list(model.tones)))
-    for t in model.tones:
-        columns[f"tone_{t}"] = pd.Series([], dtype="float64")
-    columns["n_known_features"] = pd.Series([], dtype="int64")
-    return pd.DataFrame(columns)
+def _thresholds(thresholds: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(dict(thresholds or {}).items()))
 
 
-def label_pandas(texts: Any, model: str | os.PathLike[str] | None = None) -> Any:
-    """Label a pandas Series of str; returns a DataFrame with the same index.
+def _task_model(name: str, thresholds: tuple[tuple[str, float], ...]) -> Model:
+    m = _worker_model(name)
+    return m.with_thresholds(dict(thresholds)) if thresholds else m
 
-    Columns: ``topics`` (string, topic names joined by ``;``, empty for
-    off-agenda), ``topic_<name>`` (float64 probabilities), ``tone``
-    (categorical), ``tone_<name>`` (float64) and ``n_known_features`` (int64).
+
+def label_pandas(
+    texts: Any,
+    model: str | os.PathLike[str] | None = None,
+    *,
+    prefix: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> Any:
+    """Label a pandas Series of str; returns the label columns as a DataFrame with the same index.
+
+    The columns of `stancelib.label_frame` (``topics``, ``tone``,
+    ``topic_<name>``, ``tone_<name>``, ``model``). Without Dask, prefer
+    `stancelib.label_frame`, which needs pandas only.
     """
-    _, pd = _require_dask()
-    m = _worker_model(_model_name(model))
-    scores = m.score_batch(list(texts))
-    thresholds = np.asarray(m.thresholds)
-    flags = scores.topic_probs >= thresholds
-    topics = [";".join(t for t, f in zip(m.topics, row) if f) for row in flags.tolist()]
-    columns: dict[str, Any] = {"topics": pd.array(topics, dtype="string")}
-    for j, t in enumerate(m.topics):
-        columns[f"topic_{t}"] = scores.topic_probs[:, j]
-    best = scores.tone_probs.argmax(axis=1) if len(topics) else np.zeros(0, dtype=np.int64)
-    columns["tone"] = pd.Categorical.from_codes(best, categories=list(m.tones))
-    for j, t in enumerate(m.tones):
-        columns[f"tone_{t}"] = scores.tone_probs[:, j]
-    columns["n_known_features"] = scores.n_known_features.astype("int64")
-    return pd.DataFrame(columns, index=texts.index)
+    pd = require_pandas()
+    m = _task_model(_model_name(model), _thresholds(thresholds))
+    return pd.DataFrame(label_columns(m, as_text_list(texts.to_numpy(dtype=object)), prefix), index=texts.index)
 
 
 def label_dataframe(
@@ -99,6 +94,8 @@ def label_dataframe(
     model: str | os.PathLike[str] | None = None,
     keep: bool = True,
     column: str | None = None,
+    prefix: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> Any:
     """Label the text column of a Dask DataFrame, partition by partition.
 
@@ -113,12 +110,22 @@ def label_dataframe(
         Keep the input columns next to the labels.
     column : str, optional
         Deprecated name of `text_field`.
+    prefix : str, optional
+        Put before every label column's name, e.g. ``"stancelib_"``.
+    thresholds : mapping of str to float, optional
+        Per-topic threshold overrides (see `stancelib.Model.with_thresholds`).
 
     Returns
     -------
     dask.dataframe.DataFrame
-        Lazy; the label columns of `label_pandas`, after the input columns if
-        `keep`.
+        Lazy; the columns of `stancelib.label_frame`, after the input
+        columns if `keep`.
+
+    Raises
+    ------
+    InputError
+        Here, before anything is computed: no column `text_field`, an input
+        column named like a label column (use `prefix`), or a bad threshold.
     """
     _require_dask()
     if column is not None:
@@ -127,20 +134,33 @@ def label_dataframe(
     if text_field not in frame.columns:
         raise InputError(f"no column {text_field!r}; the frame has {list(frame.columns)}")
     name = _model_name(model)
-    meta = _meta(load_model(name), frame._meta if keep else None)
+    limits = _thresholds(thresholds)
+    local = load_model(name)
+    if limits:
+        local = local.with_thresholds(dict(limits))  # a bad threshold fails here, not on a worker
+    if keep:
+        check_collisions(frame.columns, local, prefix)
+    labels_meta = empty_labels(local, prefix)
+    meta = frame._meta.assign(**{c: labels_meta[c] for c in labels_meta.columns}) if keep else labels_meta
 
     def partition(part: Any) -> Any:
-        labels = label_pandas(part[text_field], name)
-        return part.join(labels) if keep else labels
+        if keep:
+            return label_frame(part, text_field, model=_task_model(name, limits), prefix=prefix)
+        return label_pandas(part[text_field], name, prefix=prefix, thresholds=dict(limits))
 
     return frame.map_partitions(partition, meta=meta)
 
 
-def label_bag(bag: Any, *, model: str | os.PathLike[str] | None = None) -> Any:
+def label_bag(
+    bag: Any, *, model: str | os.PathLike[str] | None = None, thresholds: Mapping[str, float] | None = None
+) -> Any:
     """Label a Dask Bag of str; each element becomes `Prediction.to_dict()`."""
     name = _model_name(model)
+    limits = _thresholds(thresholds)
+    if limits:
+        load_model(name).with_thresholds(dict(limits))  # a bad threshold fails here, not on a worker
 
     def partition(texts: Any) -> list[dict[str, Any]]:
-        return [p.to_dict() for p in _worker_model(name).predict(list(texts))]
+        return [p.to_dict() for p in _task_model(name, limits).predict(list(texts))]
 
     return bag.map_partitions(partition)

@@ -25,8 +25,10 @@ def run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProces
 def test_predict_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["predict", "We condemn the missile launch by North Korea.", "Talks open on Monday."]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2
-    assert out[0].startswith("critical") and "north_korea" in out[0]
+    assert len(out) == 3
+    assert out[0].split() == ["index", "tone", "p", "topics", "text"]
+    assert out[1].split()[:2] == ["0", "critical"] and "north_korea" in out[1]
+    assert out[2].split()[0] == "1"
 
 
 def test_predict_jsonl_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
