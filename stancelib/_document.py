@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,32 @@ from ._results import Prediction
 from ._segment import segment
 from ._text import check_text
 
-__all__ = ["SentenceResult", "TopicSummary", "DocumentAnalysis", "analyze_with"]
+__all__ = ["SentenceResult", "TopicSummary", "DocumentAnalysis", "FrozenMap", "analyze_with"]
+
+
+class FrozenMap(Mapping[str, Any]):
+    """A read-only mapping that, unlike ``types.MappingProxyType``, pickles and deep-copies."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._data,))
+
 
 #: How many driving sentences a topic summary lists.
 DRIVERS = 3
@@ -156,7 +180,7 @@ def analyze_with(model: Model, document: str) -> DocumentAnalysis:
         counts = {t: 0 for t in tones}
         for i in members:
             counts[predictions[i].tone] += 1
-        shares = MappingProxyType({t: counts[t] / len(members) for t in tones})
+        shares = FrozenMap({t: counts[t] / len(members) for t in tones})
         if polar:
             score: float | None = float(np.mean(lean[members]))
             strength = {i: abs(float(lean[i])) for i in members}
@@ -176,8 +200,8 @@ def analyze_with(model: Model, document: str) -> DocumentAnalysis:
         doc_score = 0.0 if polar else None
     return DocumentAnalysis(
         sentences,
-        MappingProxyType({s.topic: s for s in summaries}),
+        FrozenMap({s.topic: s for s in summaries}),
         overall,
-        MappingProxyType({t: float(v) for t, v in zip(tones, mean)}),
+        FrozenMap({t: float(v) for t, v in zip(tones, mean)}),
         doc_score,
     )
