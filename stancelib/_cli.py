@@ -383,7 +383,6 @@ def _cmd_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 # ----------------------------------------------------------- train/evaluate
 def _cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ._fit import train_to_directory
     from ._loading import SHIPPED_MODELS, shipped_model_path
 
     if args.folds < 2:
@@ -400,6 +399,11 @@ def _cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         shipped = os.path.realpath(shipped_model_path(name))
         if real == shipped or real.startswith(shipped + os.sep):
             parser.error(f"--out {args.out}: is the shipped model {name!r}; save your model to a directory of your own")
+    from ._modelfile import check_destination
+
+    check_destination(args.out)
+    from ._fit import train_to_directory  # scikit-learn: only once the options are known to be good
+
     train_to_directory(
         args.data,
         args.dev,

@@ -173,7 +173,11 @@ class Model:
     @classmethod
     def from_file(cls, file: _modelfile.ModelFile) -> Model:
         """Build the model from a directory already read by `stancelib._modelfile.read`."""
-        return cls(**file.arguments)
+        try:
+            return cls(**file.arguments)
+        except ModelLoadError as exc:
+            # The constructor's checks do not know the file: name it.
+            raise ModelLoadError(f"{file.directory / _modelfile.ARRAYS_FILE}: {exc}") from None
 
     def save(self, directory: str | os.PathLike[str], *, extra_files: Mapping[str, str] | None = None) -> Path:
         """Write the model as ``model.json`` plus ``arrays.npz`` (atomically).
@@ -181,7 +185,17 @@ class Model:
         Parameters
         ----------
         directory : path-like
-            Created if needed; an existing model there is replaced as a whole.
+            Created if needed; an existing model there is replaced as a whole
+            (files and folders of the user's beside it are kept).
+
+        Raises
+        ------
+        OutputError
+            Before writing anything, if `directory` is an existing file, a
+            non-empty directory that is not a model directory, the current
+            directory, or inside the installed package's shipped models.
+        OutputWriteError
+            If writing fails (disk full); the old model is left as it was.
         extra_files : mapping of str to str, optional
             Text files to write beside the model, e.g. ``{"MODEL_CARD.md": ...}``.
 
