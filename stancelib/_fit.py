@@ -144,6 +144,13 @@ class Featurizer:
         counts = np.array([df[k] for k in kept], dtype=np.float64)
         # Smoothed IDF, as scikit-learn's TfidfTransformer(smooth_idf=True).
         self.idf = np.log((1.0 + n) / (1.0 + counts)) + 1.0
+        if not kept:
+            raise DataError(
+                [
+                    f"training data: no feature occurs in at least {self.min_df} records "
+                    f"(of {n} in a training fold); a model needs words that repeat: add more data"
+                ]
+            )
         return self
 
     def transform(self, docs: Sequence[Counter[Key]]) -> sp.csr_matrix:

@@ -247,6 +247,8 @@ def _read_checked(root: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             ) from None
         except OSError as exc:
             raise ModelLoadError(f"{root}: cannot be opened ({exc.strerror}); check its permissions") from None
+        except ValueError:
+            raise ModelLoadError(f"{str(root)!r}: not a usable path (it contains a NUL character)") from None
         try:
             return _read_checked_at(root, fd)
         except ModelLoadError:

@@ -335,3 +335,10 @@ def test_zip_bomb_is_refused_before_inflating(saved: Path) -> None:
 
 
 test_zip_bomb_is_refused_before_inflating = pytest.mark.slow(test_zip_bomb_is_refused_before_inflating)
+
+
+@pytest.mark.parametrize("path", ["a\x00b", "/dev/null", "/dev/zero", "/proc/self", __file__])
+def test_model_path_that_is_not_a_model_directory(path: str) -> None:
+    with pytest.raises(ModelLoadError) as info:
+        Model.load(path)
+    assert "\n" not in str(info.value)

@@ -281,3 +281,16 @@ def test_save_refused_leaves_model_loadable(tmp_path: Path) -> None:
         Model.load(target)
     assert np.isfinite(1.0)
     assert os.path.isdir(target)
+
+
+def test_training_data_without_repeated_words_is_a_data_error(tmp_path: Path) -> None:
+    from stancelib._fit import train_to_directory
+
+    rows = _records()
+    for i, row in enumerate(rows):
+        row["text"] = f"w{i}a w{i}b"  # no word occurs twice
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match="no feature occurs in at least 2 records"):
+        train_to_directory(str(path), None, str(tmp_path / "m"), quick=True)
+    assert not (tmp_path / "m").exists()
