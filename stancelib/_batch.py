@@ -9,6 +9,10 @@ of `stancelib._stream` and the Dask integration build on the same
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
@@ -20,7 +24,7 @@ from ._results import Scores
 from ._text import as_text_list
 from .errors import InputError
 
-__all__ = ["score_texts", "resolve_n_jobs", "init_worker", "worker_model"]
+__all__ = ["score_texts", "resolve_n_jobs", "worker_count", "cores", "init_worker", "worker_model"]
 
 _worker_model: Model | None = None
 
@@ -42,9 +46,50 @@ def resolve_n_jobs(n_jobs: int) -> int:
     return n_jobs
 
 
+def cores() -> int:
+    """Return the number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_count(n_jobs: int, n_chunks: int) -> int:
+    """Workers to start for `n_chunks` tasks: `n_jobs` resolved, capped at the cores and at `n_chunks`."""
+    return max(1, min(resolve_n_jobs(n_jobs), cores(), n_chunks))
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)  # the parent is gone (even by SIGKILL): nothing to work for
+
+
 def init_worker(model: Model | str) -> None:
-    """Load (a name or path) or keep (a `Model`, pickled once) the model of this worker process."""
+    """Set up a worker process: default signal handling, exit with the parent, and load its model.
+
+    The model is loaded from a name or path, or kept (a `Model`, pickled once).
+    A worker ends by itself when its parent process disappears, however it
+    ended: the kernel's parent-death signal where there is one, and a watcher
+    thread everywhere.
+    """
     global _worker_model
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends its workers
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="stancelib-parent-watch").start()
+    if os.getppid() != parent:
+        os._exit(1)
     _worker_model = load_model(model)
 
 
@@ -93,10 +138,12 @@ def score_texts(
     >>> s.topic_probs.shape[0], s.tone_probs.shape[0]
     (2, 2)
     """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InputError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     m = load_model(model)
     items = as_text_list(texts)
-    jobs = resolve_n_jobs(n_jobs)
-    if jobs == 1 or len(items) <= chunk_size:
+    jobs = worker_count(n_jobs, -(-len(items) // chunk_size))
+    if jobs == 1:
         return m.score_batch(items)
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(m,)) as pool:

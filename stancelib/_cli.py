@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import _render
 from ._loading import DEFAULT_MODEL, load_model
 from ._model import Model
 from ._version import __version__
-from .errors import InputError, StanceLibError
+from .errors import BadRecordError, InputError, InputTypeError, StanceLibError
 
 __all__ = ["main"]
 
@@ -120,8 +122,20 @@ def _add_streaming(p: argparse.ArgumentParser) -> None:
     """Add the options of --input streaming, shared by predict and analyze."""
     p.add_argument(
         "--input-format",
-        choices=("txt", "jsonl", "csv"),
-        help="format of --input (default: guessed from its suffix: .txt, .jsonl/.ndjson/.json, .csv)",
+        choices=("txt", "jsonl", "csv", "tsv"),
+        help="format of --input (default: guessed from its suffix: .txt, .jsonl/.ndjson/.json, .csv, .tsv)",
+    )
+    p.add_argument(
+        "--prefix",
+        default="",
+        metavar="PREFIX",
+        help="put PREFIX before the names of the added fields/columns (e.g. stancelib_), "
+        "needed when the input already has fields named like them",
+    )
+    p.add_argument(
+        "--overwrite-input",
+        action="store_true",
+        help="allow --output to be the input file itself (replaced once the whole input was read)",
     )
     p.add_argument("--text-field", default="text", help="JSONL field or CSV column holding the text (default: text)")
     p.add_argument(
@@ -308,11 +322,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     handler: Callable[[argparse.Namespace, argparse.ArgumentParser], int] = args.func
+    previous = _catch_signals()
     try:
         return int(handler(args, parser) or 0)
+    except (InputError, InputTypeError) as exc:
+        # Usage: a bad argument, path or option value.
+        print(f"stancelib: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except StanceLibError as exc:
-        print(f"stancelib: error: {exc}", file=sys.stderr)
+        print(f"stancelib: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except _Stopped as exc:
+        # finally blocks have run: workers ended, temporary files removed.
+        print(f"stancelib: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("stancelib: interrupted", file=sys.stderr)
         return 130
@@ -321,6 +344,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Point stdout at devnull so the interpreter's final flush does not fail again.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
+    finally:
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (ending workers, removing temporary files), then exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+def _catch_signals() -> dict[int, Any]:
+    """Turn SIGTERM and SIGHUP into `_Stopped` in the main thread; return the handlers they replace."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            previous[signum] = signal.signal(signum, _raise_stopped)
+    return previous
+
+
+def _one_line(exc: BaseException) -> str:
+    """Return the first line of an error message, with a count of the rest (one line on stderr)."""
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    return lines[0] + (f" (and {len(lines) - 1} more problem(s))" if len(lines) > 1 else "")
+
+
+def _read_stdin() -> str:
+    """All of stdin as UTF-8 text, or a data error naming the byte that is not UTF-8."""
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BadRecordError(f"stdin:{line}: not valid UTF-8; convert the input first (e.g. iconv -t utf-8)") from None
 
 
 def _subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
@@ -341,7 +407,7 @@ def _cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         parser.error("--output needs --input")
     if not args.texts:
         parser.error("give a sentence, '-' for stdin, or --input FILE")
-    texts = [line.rstrip("\r\n") for line in sys.stdin] if args.texts == ["-"] else list(args.texts)
+    texts = _read_stdin().splitlines() if args.texts == ["-"] else list(args.texts)
     model = _model_from(args, parser)
     predictions = model.predict(texts)
     fmt = args.format or "table"
@@ -355,7 +421,7 @@ def _cmd_predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 
 def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str) -> int:
-    from ._stream import BatchOptions, format_from_path, run_batch
+    from ._stream import BatchOptions, check_output, format_from_path, run_batch
 
     if args.format in ("table", "text"):
         parser.error(
@@ -370,10 +436,15 @@ def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str
         fmt = "csv" if (args.output and format_from_path(args.output, "jsonl") == "csv") else "jsonl"
     if args.n_jobs == 0 or args.n_jobs < -1:
         parser.error(f"--n-jobs must be at least 1, or -1 for all cores; got {args.n_jobs}")
-    if args.input != "-" and not os.path.isfile(args.input):
-        parser.error(f"--input {args.input}: no such file")
-    if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
-        parser.error(f"--output {args.output}: its directory does not exist")
+    # The input may be a file, a FIFO or a pipe such as <(cmd): data streams.
+    if args.input != "-":
+        if os.path.isdir(args.input):
+            parser.error(f"--input {args.input}: is a folder; give a file")
+        if not os.path.exists(args.input):
+            parser.error(f"--input {args.input}: no such file")
+        if not os.access(args.input, os.R_OK):
+            parser.error(f"--input {args.input}: permission denied")
+    check_output(args.input, out_path, overwrite_input=args.overwrite_input)
     opts = BatchOptions(
         mode=mode,
         input_format=in_fmt,
@@ -383,6 +454,8 @@ def _stream(args: argparse.Namespace, parser: argparse.ArgumentParser, mode: str
         skip_bad=args.skip_bad,
         model=str(args.model),
         thresholds=tuple(args.threshold),
+        prefix=args.prefix,
+        overwrite_input=args.overwrite_input,
     )
     show = not args.quiet and sys.stderr.isatty()
     report = run_batch(args.input, out_path, opts, progress=_render.progress_printer(sys.stderr, show))
@@ -409,13 +482,17 @@ def _cmd_analyze(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     if not args.file:
         parser.error("give a document FILE, '-' for stdin, or --input FILE")
     if args.file == "-":
-        document = sys.stdin.read()
+        document = _read_stdin()
     else:
         try:
             with open(args.file, encoding="utf-8-sig") as f:
                 document = f.read()
         except FileNotFoundError:
             parser.error(f"{args.file}: no such file")
+        except IsADirectoryError:
+            parser.error(f"{args.file}: is a folder; give a text file (or --input FILE for one document per record)")
+        except PermissionError:
+            parser.error(f"{args.file}: permission denied")
         except UnicodeDecodeError:
             parser.error(f"{args.file}: not UTF-8 text; convert it first (e.g. iconv -t utf-8)")
     from ._document import analyze_with
@@ -452,7 +529,26 @@ FEW_RECORDS = 200
 
 def _cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ._dataset import read_records
-    from ._fit import train_to_directory
+    from ._loading import SHIPPED_MODELS, shipped_model_path
+
+    if args.folds < 2:
+        parser.error(f"--folds must be at least 2, got {args.folds}")
+    if args.seed < 0:
+        parser.error(f"--seed must be 0 or more, got {args.seed}")
+    if args.out in SHIPPED_MODELS:
+        parser.error(
+            f"--out {args.out}: the shipped model {args.out!r} would shadow it in --model {args.out}; "
+            f"write --out ./{args.out} (and load it as --model ./{args.out}) or choose another name"
+        )
+    real = os.path.realpath(args.out)
+    for name in SHIPPED_MODELS:
+        shipped = os.path.realpath(shipped_model_path(name))
+        if real == shipped or real.startswith(shipped + os.sep):
+            parser.error(f"--out {args.out}: is the shipped model {name!r}; save your model to a directory of your own")
+    from ._modelfile import check_destination
+
+    check_destination(args.out)
+    from ._fit import train_to_directory  # scikit-learn: only once the options are known to be good
 
     if os.path.isfile(args.data):
         n = len(read_records(args.data))

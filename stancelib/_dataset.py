@@ -21,8 +21,9 @@ from .errors import DataError
 
 __all__ = ["Record", "read_records", "parse_lines", "check_record", "LABEL_PATTERN"]
 
-LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+LABEL_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
 _KEYS = ("text", "topics", "tone")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,10 @@ def _jsonl_rows(content: str, source: str) -> Iterator[tuple[int, object]]:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, DataError([f"{source}:{number}: malformed JSON ({exc.msg} at column {exc.colno})"])
+        except RecursionError:
+            yield number, DataError([f"{source}:{number}: JSON nested too deeply; a record is one flat object"])
+        except ValueError as exc:  # integers over the interpreter's digit limit
+            yield number, DataError([f"{source}:{number}: unreadable JSON value ({exc}); a record is one flat object"])
 
 
 def _csv_rows(content: str, source: str) -> Iterator[tuple[int, object]]:
@@ -197,6 +202,8 @@ def check_record(
         problems.append(f"{where}: 'text' is empty or whitespace only")
     elif "\n" in text or "\r" in text:
         problems.append(f"{where}: 'text' contains a line break; one record is one sentence")
+    elif _SURROGATE.search(text):
+        problems.append(f"{where}: 'text' contains a lone surrogate (an unpaired \\ud800-\\udfff escape); fix the text")
     if not isinstance(topic_list, list) or not all(isinstance(t, str) for t in topic_list):
         problems.append(f"{where}: 'topics' must be a list of strings, got {topic_list!r}")
     else:

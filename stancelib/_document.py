@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -20,10 +19,36 @@ __all__ = [
     "SentenceResult",
     "TopicSummary",
     "DocumentAnalysis",
+    "FrozenMap",
     "analyze_with",
     "summarize",
     "tone_from_score",
 ]
+
+
+class FrozenMap(Mapping[str, Any]):
+    """A read-only mapping that, unlike ``types.MappingProxyType``, pickles and deep-copies."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._data,))
+
 
 #: How many driving sentences a topic summary lists.
 DRIVERS = 3
@@ -212,7 +237,7 @@ def summarize(model: Model, spans: Sequence[tuple[int, int]], predictions: Seque
         counts = {t: 0 for t in tones}
         for i in members:
             counts[predictions[i].tone] += 1
-        shares = MappingProxyType({t: counts[t] / len(members) for t in tones})
+        shares = FrozenMap({t: counts[t] / len(members) for t in tones})
         if polar:
             score: float | None = float(np.mean(lean[members]))
             strength = {i: abs(float(lean[i])) for i in members}
@@ -236,8 +261,8 @@ def summarize(model: Model, spans: Sequence[tuple[int, int]], predictions: Seque
         doc_score = 0.0 if polar else None
     return DocumentAnalysis(
         sentences,
-        MappingProxyType({s.topic: s for s in summaries}),
+        FrozenMap({s.topic: s for s in summaries}),
         overall,
-        MappingProxyType({t: float(v) for t, v in zip(tones, mean)}),
+        FrozenMap({t: float(v) for t, v in zip(tones, mean)}),
         doc_score,
     )

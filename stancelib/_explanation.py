@@ -12,6 +12,7 @@ which is what decides the softmax between them.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -180,14 +181,26 @@ def explain_with(model: Model, text: str, topics: tuple[str, ...] | None = None)
                 explain_column(values, bias[j]),
             )
         )
+    # A text without words gets predict's fixed answer (no topic, neutral),
+    # which no logit gives; its parts report the prior the logits do give.
+    wordless = not tokenize(text)
+    if wordless:
+        topic_parts = [
+            LabelExplanation(p.label, p.head, 1.0 / (1.0 + math.exp(-p.logit)), None, p.logit, p.bias, p.contributions)
+            for p in topic_parts
+        ]
     ranked = sorted(model.tones, key=lambda t: -prediction.tone_scores[t])
     best, second = model.tones.index(ranked[0]), model.tones.index(ranked[1])
     values = contrib[:, k + best] - contrib[:, k + second]
     b = float(bias[k + best] - bias[k + second])
+    tone_probability = prediction.tone_scores[ranked[0]]
+    if wordless:
+        tone_bias = bias[k:] - float(np.max(bias[k:]))
+        tone_probability = float(np.exp(tone_bias[best]) / np.exp(tone_bias).sum())
     tone_part = LabelExplanation(
         ranked[0],
         "tone",
-        prediction.tone_scores[ranked[0]],
+        tone_probability,
         ranked[1],
         float(b + values.sum()),
         b,

@@ -21,9 +21,15 @@ from ._frame import FRAME_RULES, frame_tokens
 from ._text import tokenize_bytes
 from .errors import InputError, ModelLoadError
 
-__all__ = ["FeatureSpec", "FeatureIndex", "Key", "extract", "key_to_str", "str_to_key"]
+__all__ = ["MAX_TOKENS", "MAX_TEXT_CHARS", "FeatureSpec", "FeatureIndex", "Key", "extract", "key_to_str", "str_to_key"]
 
 Key = str | tuple[str, ...]
+
+#: Features are read from a text's first `MAX_TOKENS` tokens, found within its
+#: first `MAX_TEXT_CHARS` characters; the rest of a longer text is not read, so
+#: that any string is labelled in bounded time and memory.
+MAX_TOKENS = 100_000
+MAX_TEXT_CHARS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -70,21 +76,32 @@ class FeatureSpec:
 
         Without frame rules both are the same list, ``tokenize_bytes(text)``.
         """
+        if len(text) > MAX_TEXT_CHARS:
+            text = text[:MAX_TEXT_CHARS]
         if self.frame:
-            return frame_tokens(text)
+            topic, tone = frame_tokens(text)
+            if len(topic) > MAX_TOKENS or len(tone) > MAX_TOKENS:
+                same = tone is topic
+                topic = topic[:MAX_TOKENS]
+                tone = topic if same else tone[:MAX_TOKENS]
+            return topic, tone
         tokens = tokenize_bytes(text)
+        if len(tokens) > MAX_TOKENS:
+            del tokens[MAX_TOKENS:]
         return tokens, tokens
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "model.json") -> FeatureSpec:
         """Read the settings stored by `to_dict`; `source` names the file in errors."""
         try:
-            return cls(
-                word_ngrams=int(data["word_ngrams"]),
-                prefix_len=int(data["prefix_len"]),
-                frame=int(data.get("frame", 0)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
+            values = {
+                key: data[key] if key != "frame" else data.get(key, 0) for key in ("word_ngrams", "prefix_len", "frame")
+            }
+            for key, value in values.items():
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise TypeError(f"{key} must be an integer, got {value!r}")
+            return cls(**values)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelLoadError(
                 f"{source}: bad 'features' settings {dict(data)!r} ({exc}); "
                 "the file is damaged or was not written by stancelib: re-save or retrain the model"

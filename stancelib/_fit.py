@@ -26,7 +26,7 @@ from ._frame import FRAME_RULES
 from ._metrics import evaluate, evaluate_arrays, targets
 from ._model import Model
 from ._version import __version__
-from .errors import DataError
+from .errors import DataError, InputError
 
 __all__ = [
     "TrainConfig",
@@ -90,6 +90,12 @@ class TrainConfig:
     augment: bool = False
     calibrate: bool = True
 
+    def __post_init__(self) -> None:
+        for name, low in (("folds", 2), ("seed", 0), ("min_df", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InputError(f"{name} must be an integer of at least {low}, got {value!r}")
+
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as JSON-ready data (tuples become lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -138,6 +144,13 @@ class Featurizer:
         counts = np.array([df[k] for k in kept], dtype=np.float64)
         # Smoothed IDF, as scikit-learn's TfidfTransformer(smooth_idf=True).
         self.idf = np.log((1.0 + n) / (1.0 + counts)) + 1.0
+        if not kept:
+            raise DataError(
+                [
+                    f"training data: no feature occurs in at least {self.min_df} records "
+                    f"(of {n} in a training fold); a model needs words that repeat: add more data"
+                ]
+            )
         return self
 
     def transform(self, docs: Sequence[Counter[Key]]) -> sp.csr_matrix:
@@ -195,6 +208,20 @@ def _label_sets(records: Sequence[Record], folds: int) -> tuple[list[str], list[
     if problems:
         raise DataError(problems)
     return topics, tones
+
+
+def _check_dev_labels(dev: Sequence[Record], topics: list[str], tones: list[str]) -> None:
+    """Refuse dev labels the training data never has, before any training."""
+    problems = []
+    for r in dev:
+        where = f"{r.source or 'dev data'}:{r.line}"
+        unknown = [t for t in r.topics if t not in topics]
+        if unknown:
+            problems.append(f"{where}: topic(s) {unknown} do not occur in the training data; fix the label or add data")
+        if r.tone not in tones:
+            problems.append(f"{where}: tone {r.tone!r} does not occur in the training data; fix the label or add data")
+    if problems:
+        raise DataError(problems)
 
 
 def fit_topic_heads(X: sp.csr_matrix, Y: np.ndarray, C: float, cfg: TrainConfig) -> list[LogisticRegression]:
@@ -351,6 +378,8 @@ def train(
     if not records:
         raise DataError(["training data: no records"])
     topics, tones = _label_sets(records, cfg.folds)
+    if dev:
+        _check_dev_labels(dev, topics, tones)
     Y, y = targets(records, topics, tones)
     n = len(records)
     # Framed copies (row n + i is the copy of record i) join only the training side of a split.
@@ -506,17 +535,19 @@ def train_to_directory(
     from ._card import model_card
     from ._dataset import read_records
     from ._metrics import format_report
-    from ._modelfile import saved_metadata
+    from ._modelfile import check_destination, saved_metadata
 
     say = progress or (lambda line: None)
-    records = read_records(data)
-    dev_records = read_records(dev) if dev else None
+    # Refuse a destination that would be refused at the end, before the work.
+    check_destination(out)
     if config is None:
         config = TrainConfig(seed=seed, folds=folds)
         if quick:
             config = TrainConfig(
                 word_ngrams=(2,), prefix_len=(0,), topic_C=(8.0,), tone_C=(8.0,), seed=seed, folds=folds
             )
+    records = read_records(data)
+    dev_records = read_records(dev) if dev else None
     say(
         f"training on {len(records)} records from {data}"
         + (f", dev {len(dev_records)} from {dev}" if dev_records else "")

@@ -34,6 +34,9 @@ from .errors import InputError, ModelLoadError
 __all__ = ["Model"]
 
 _FIRST = np.zeros(1, dtype=np.intp)
+#: Bounds on stored weights: every logit stays finite and every norm positive.
+MIN_IDF = 1e-6
+MAX_WEIGHT = 1e6
 _CHUNK = 256
 
 
@@ -108,6 +111,20 @@ class Model:
         arrays = (idf, topic_coef, topic_intercept, tone_coef, tone_intercept)
         if not all(np.all(np.isfinite(a)) for a in arrays):
             raise ModelLoadError("model arrays contain NaN or infinity; retrain the model")
+        # Bounds that keep every logit finite (and no norm zero) for any text.
+        if n and not (np.min(idf) >= MIN_IDF and np.max(idf) <= MAX_WEIGHT):
+            raise ModelLoadError(
+                f"array 'idf' has values outside [{MIN_IDF:g}, {MAX_WEIGHT:g}] (zero or huge weights); "
+                "the model is damaged: retrain or copy it again"
+            )
+        for name, a in zip(("topic_coef", "topic_intercept", "tone_coef", "tone_intercept"), arrays[1:]):
+            if a.size and float(np.max(np.abs(a))) > MAX_WEIGHT:
+                raise ModelLoadError(
+                    f"array {name!r} has values beyond ±{MAX_WEIGHT:g}; the model is damaged: retrain or copy it again"
+                )
+        bad = [t for t in thresholds if isinstance(t, bool) or not 0.0 <= float(t) <= 1.0]
+        if bad:
+            raise ModelLoadError(f"thresholds must be numbers from 0 to 1, got {bad}")
         self.spec = spec
         self.thresholds: tuple[float, ...] = tuple(float(t) for t in thresholds)
         self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata or {}))
@@ -156,7 +173,11 @@ class Model:
     @classmethod
     def from_file(cls, file: _modelfile.ModelFile) -> Model:
         """Build the model from a directory already read by `stancelib._modelfile.read`."""
-        return cls(**file.arguments)
+        try:
+            return cls(**file.arguments)
+        except ModelLoadError as exc:
+            # The constructor's checks do not know the file: name it.
+            raise ModelLoadError(f"{file.directory / _modelfile.ARRAYS_FILE}: {exc}") from None
 
     def save(self, directory: str | os.PathLike[str], *, extra_files: Mapping[str, str] | None = None) -> Path:
         """Write the model as ``model.json`` plus ``arrays.npz`` (atomically).
@@ -164,7 +185,17 @@ class Model:
         Parameters
         ----------
         directory : path-like
-            Created if needed; an existing model there is replaced as a whole.
+            Created if needed; an existing model there is replaced as a whole
+            (files and folders of the user's beside it are kept).
+
+        Raises
+        ------
+        OutputError
+            Before writing anything, if `directory` is an existing file, a
+            non-empty directory that is not a model directory, the current
+            directory, or inside the installed package's shipped models.
+        OutputWriteError
+            If writing fails (disk full); the old model is left as it was.
         extra_files : mapping of str to str, optional
             Text files to write beside the model, e.g. ``{"MODEL_CARD.md": ...}``.
 

@@ -17,6 +17,8 @@ __all__ = [
     "MissingExtraError",
     "BadRecordError",
     "ParameterError",
+    "OutputError",
+    "OutputWriteError",
 ]
 
 
@@ -64,3 +66,16 @@ class BadRecordError(StanceLibError):
 
 class ParameterError(InputError, TypeError):
     """An estimator parameter has an invalid type or value (scikit-learn's parameter validation)."""
+
+
+class OutputError(InputError):
+    """An output path is refused before anything is written.
+
+    It is the input itself, a folder where a file is expected, a shipped model,
+    or a directory that is not a model directory. The command line exits with
+    status 2.
+    """
+
+
+class OutputWriteError(StanceLibError, OSError):
+    """Writing the output failed part-way (disk full, file system error); nothing partial is left behind."""

@@ -111,7 +111,14 @@ class StanceClassifier(BaseEstimator):
                 topics, tone = pair
             except (TypeError, ValueError):
                 raise InputError(f"y[{i}] must be a (topics, tone) pair, got {pair!r}") from None
-            records.append(Record(text, tuple(sorted(topics)), str(tone), "y", i))
+            if isinstance(topics, (str, bytes)) or not isinstance(topics, (list, tuple, set, frozenset, np.ndarray)):
+                raise InputError(
+                    f"y[{i}]: topics must be a list of topic names, got {topics!r}; "
+                    "write (['iran'], 'critical'), not ('iran', 'critical')"
+                )
+            if not all(isinstance(t, str) for t in topics) or not isinstance(tone, str):
+                raise InputError(f"y[{i}] must be (list of str, str), got {pair!r}")
+            records.append(Record(text, tuple(sorted(topics)), tone, "y", i))
         return records
 
     def fit(self, X: Iterable[str], y: Sequence[Any]) -> StanceClassifier:

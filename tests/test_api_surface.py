@@ -67,6 +67,8 @@ MODULE_API = {
         "MissingExtraError",
         "BadRecordError",
         "ParameterError",
+        "OutputError",
+        "OutputWriteError",
     ],
     "stancelib.estimator": ["StanceClassifier"],
     "stancelib.dask": ["label_dataframe", "label_bag", "label_pandas"],

@@ -176,9 +176,9 @@ def test_interrupted_run_leaves_no_output(tmp_path: Path) -> None:
         text=True,
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(tmp_path.glob(".out.jsonl.*.partial")):
+    while time.monotonic() < deadline and not list(tmp_path.glob(".stancelib.*.partial")):
         time.sleep(0.05)
-    partial = list(tmp_path.glob(".out.jsonl.*.partial"))
+    partial = list(tmp_path.glob(".stancelib.*.partial"))
     assert partial, "the run should write to a temporary file first"
     while time.monotonic() < deadline and partial[0].exists() and partial[0].stat().st_size == 0:
         time.sleep(0.05)
