@@ -130,7 +130,7 @@ def _add_streaming(p: argparse.ArgumentParser) -> None:
         default="",
         metavar="PREFIX",
         help="put PREFIX before the names of the added fields/columns (e.g. stancelib_), "
-        "needed when the input already has fields named like them",
+        "needed when the input already has fields named like them (default: none)",
     )
     p.add_argument(
         "--overwrite-input",
