@@ -135,7 +135,7 @@ def _add_streaming(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite-input",
         action="store_true",
-        help="allow --output to be the input file itself (replaced once the whole input was read)",
+        help="allow --output to be the input file itself, replaced once the whole input was read (default: refuse)",
     )
     p.add_argument("--text-field", default="text", help="JSONL field or CSV column holding the text (default: text)")
     p.add_argument(
