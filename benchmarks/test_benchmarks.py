@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from peers import FastTextPeer, SklearnPeer, fasttext_available, fasttext_text
+from peers import FastTextPeer, SklearnPeer, fasttext_available, fasttext_cpp_rate, fasttext_text
 
 import stancelib
 from stancelib import score_texts
@@ -119,10 +119,64 @@ def test_batch_sklearn(
     report["batch_per_s"]["sklearn"] = len(texts) / benchmark.stats.stats.median
 
 
-def test_batch_two_cores(
+def test_columns_stancelib(
     benchmark: Any, model: stancelib.Model, dev_records: list[Record], report: dict[str, Any]
 ) -> None:
-    texts = _batch_texts(dev_records, 100_000)
+    texts = _batch_texts(dev_records, 20_000)
+    benchmark.pedantic(model.predict_columns, args=(texts,), rounds=3, iterations=1, warmup_rounds=1)
+    report["columns_per_s"]["stancelib"] = len(texts) / benchmark.stats.stats.median
+
+
+def test_fasttext_cpp_loop(
+    benchmark: Any, peers: dict[str, Any], dev_records: list[Record], short: bool, report: dict[str, Any]
+) -> None:
+    if "fastText" not in peers:
+        pytest.skip("fastText not installed")
+    texts = [fasttext_text(t) for t in _batch_texts(dev_records, 20_000)]
+    rate, what = benchmark.pedantic(
+        fasttext_cpp_rate, args=(peers["fastText"], texts, 2 if short else 5), rounds=1, iterations=1
+    )
+    report["batch_per_s"]["fastText C++"] = report["columns_per_s"]["fastText C++"] = rate
+    report["_baseline"]["note_fasttext_cpp"] = what
+
+
+def _sentences_of(dev_records: list[Record], words: int, n: int) -> list[str]:
+    """`n` sentences of exactly `words` words, cut from the dev text in order (cycled)."""
+    stream = itertools.cycle(" ".join(r.text for r in dev_records).split())
+    return [" ".join(itertools.islice(stream, words)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("words", [10, 30, 80, 300])
+def test_cost_by_length(
+    benchmark: Any,
+    words: int,
+    model: stancelib.Model,
+    peers: dict[str, Any],
+    dev_records: list[Record],
+    short: bool,
+    report: dict[str, Any],
+) -> None:
+    n = (30_000 if short else 120_000) // words
+    texts = _sentences_of(dev_records, words, n)
+    benchmark.pedantic(model.predict, args=(texts,), rounds=3, iterations=1, warmup_rounds=1)
+    report[f"cost_{words}w_us"]["stancelib"] = benchmark.stats.stats.median / n * 1e6
+    if "fastText" in peers:
+        prepared = [fasttext_text(t) for t in texts]
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            peers["fastText"].predict_batch(prepared)
+            best = min(best, time.perf_counter() - t)
+        report[f"cost_{words}w_us"]["fastText"] = best / n * 1e6
+    done = report.get("cost_30w_us", {}).get("stancelib"), report.get("cost_300w_us", {}).get("stancelib")
+    if all(done):
+        report["_baseline"]["cost_per_word"] = (done[1] / 300) / (done[0] / 30)
+
+
+def test_batch_two_cores(
+    benchmark: Any, model: stancelib.Model, dev_records: list[Record], short: bool, report: dict[str, Any]
+) -> None:
+    texts = _batch_texts(dev_records, 100_000 if short else 1_000_000)
     t = time.perf_counter()
     one = score_texts(texts, model=model, n_jobs=1)
     one_s = time.perf_counter() - t
