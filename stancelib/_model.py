@@ -1,5 +1,11 @@
 """`Model`: a trained linear classifier with a topic head and a tone head.
 
+A batch (`predict` on a list, `predict_columns`, `score_batch`) is worked as
+a whole: `FeatureSpec.tokens_batch` cuts every text, `FeatureIndex.batch`
+turns all tokens into table rows at once (n-grams by integer keys), one
+``take`` gathers the rows and one ``reduceat`` sums them per text, in the
+same order as the one-sentence path, so results agree bit for bit.
+
 Prediction is numpy and the standard library only. A sentence becomes the list
 of its known feature occurrences (see `_features.FeatureIndex`); its vector is
 count times IDF, divided by the square root of the sum of IDF squared over the
@@ -35,7 +41,6 @@ from .errors import ModelLoadError
 __all__ = ["Model"]
 
 _FIRST = np.zeros(1, dtype=np.intp)
-_CHUNK = 256
 _BATCH = 2048
 
 
@@ -385,10 +390,12 @@ class Model:
     def score_batch(self, texts: Sequence[str]) -> Scores:
         """Probabilities for a batch, as arrays, without building `Prediction` objects.
 
-        The fast path for large jobs: the final transform is vectorised, so
+        The array path behind `score_texts`, streaming and Dask: the same
+        whole-batch logits as `predict_columns`, then numpy's exponential, so
         the values agree with `predict` to within a few units in the last
-        place (about 1e-15), not bit for bit; `predict` itself is bit-identical
-        between single and batch calls.
+        place (about 1e-15), not bit for bit (use `predict_columns` for
+        `predict`'s exact values); `predict` itself is bit-identical between
+        single and batch calls.
 
         Parameters
         ----------
@@ -420,38 +427,6 @@ class Model:
                 tone[start:stop][wordless] = list(self._empty_tones.values())
             counts[start:stop] = known
         return Scores(topic, tone, counts)
-
-    def _sums(self, items: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
-        """Return the summed table rows of the items with a known feature, and their counts.
-
-        Per item, the number of known features (-1: no word at all).
-        """
-        features = self._features.ids
-        views = self.spec.tokens
-        flat: list[int] = []
-        sizes: list[int] = []
-        lengths: list[int] = []  # ids per item with at least one known feature
-        tone_views: list[tuple[int, list[bytes]]] = []  # (row, tokens) where the tone view differs
-        for text in items:
-            tokens, tone_tokens = views(text)
-            if not tokens:
-                sizes.append(-1)
-                continue
-            ids, known = features(tokens)
-            sizes.append(known)
-            if known:
-                if tone_tokens is not tokens:
-                    tone_views.append((len(lengths), tone_tokens))
-                flat += ids
-                lengths.append(len(ids))
-        if not flat:
-            return None, sizes
-        starts = np.cumsum([0, *lengths[:-1]])
-        # reduceat sums each item's rows in order, exactly as `_predict_one` does.
-        sums = np.add.reduceat(self._table.take(flat, axis=0), starts, axis=0)
-        for row, tone_tokens in tone_views:
-            sums[row] = self._merge(sums[row].tolist(), self._tone_row(tone_tokens))
-        return sums, sizes
 
     def _logits(self, items: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Logits of a batch, each row exactly as `_predict_one` computes it, with the whole batch at once.
@@ -521,39 +496,6 @@ class Model:
     def _topic_sets(self) -> list[tuple[str, ...]]:
         """Topic tuples by bit mask (for up to 12 topics)."""
         return [self._topic_set(bits) for bits in range(1 << self._k)] if self._k <= 12 else []
-
-    def _rows(self, items: Sequence[str]) -> tuple[list[list[float]], list[list[float]], list[int]]:
-        """Per-item probabilities as lists, computed exactly as `_predict_one` does.
-
-        The gather and the row sums are vectorised in chunks (which keeps the
-        gathered rows in cache); the final transform runs the same scalar code
-        as a single prediction, so batch and one-by-one results are
-        bit-identical.
-        """
-        topic_rows: list[list[float]] = []
-        tone_rows: list[list[float]] = []
-        counts: list[int] = []
-        bias, k = self._bias_list, self._k
-        prior = _prior(bias, k)
-        empty = ([0.0] * k, list(self._empty_tones.values())) if self._empty_tones is not None else None
-        for start in range(0, len(items), _CHUNK):
-            chunk = items[start : start + _CHUNK]
-            sums, sizes = self._sums(chunk)
-            extras: list[list[float]] | list[None] = (
-                self.extra_logits(chunk) if self.has_extra_logits else [None] * len(chunk)
-            )
-            it = iter(sums.tolist() if sums is not None else ())
-            for n, extra in zip(sizes, extras):
-                if n > 0:
-                    tp, op = _probabilities(next(it), bias, k, extra)
-                elif n < 0 and empty is not None:
-                    tp, op = empty
-                else:
-                    tp, op = prior if extra is None else _prior(bias, k, extra)
-                topic_rows.append(tp)
-                tone_rows.append(op)
-                counts.append(max(n, 0))
-        return topic_rows, tone_rows, counts
 
     # ------------------------------------------------------------ pickling
     def __reduce__(self) -> tuple[Any, ...]:
