@@ -25,7 +25,6 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from itertools import repeat
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Self, overload
@@ -34,7 +33,7 @@ import numpy as np
 
 from . import _modelfile
 from ._features import FeatureIndex, FeatureSpec, Key, extract, str_to_key
-from ._results import Columns, LabelScores, Prediction, Scores
+from ._results import Columns, LabelScores, Prediction, Scores, label_scores, predictions
 from ._text import as_text_list
 from .errors import ModelLoadError
 
@@ -485,9 +484,9 @@ class Model:
         topic_sets = [names[c] for c in chosen.tolist()] if names else [self._topic_set(c) for c in chosen.tolist()]
         tones = self.tones
         tone_names = [tones[i] for i in tone.argmax(axis=1).tolist()]
-        topic_scores = map(LabelScores, repeat(self.topics), repeat(self._topic_index), map(tuple, topic.tolist()))
-        tone_scores = map(LabelScores, repeat(tones), repeat(self._tone_index), map(tuple, tone.tolist()))
-        return list(map(Prediction, items, topic_sets, topic_scores, tone_names, tone_scores, known.tolist()))
+        topic_scores = label_scores(self.topics, self._topic_index, list(map(tuple, topic.tolist())))
+        tone_scores = label_scores(tones, self._tone_index, list(map(tuple, tone.tolist())))
+        return predictions(items, topic_sets, topic_scores, tone_names, tone_scores, known.tolist())
 
     def _topic_set(self, bits: int) -> tuple[str, ...]:
         return tuple([t for i, t in enumerate(self.topics) if bits >> i & 1])

@@ -267,3 +267,17 @@ def test_columns_to_pandas_without_pandas(shipped_model: Model, monkeypatch: pyt
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(MissingExtraError, match="pip install pandas"):
         shipped_model.predict_columns(["x"]).to_pandas()
+
+
+def test_batch_predictions_are_plain_frozen_predictions(shipped_model: Model) -> None:
+    import dataclasses
+    import pickle
+
+    texts = ["We strongly condemn the missile launch by North Korea.", "", "zzqx"]
+    for p, text in zip(shipped_model.predict(texts), texts, strict=True):
+        assert type(p) is stancelib.Prediction and type(p.topic_scores) is stancelib.LabelScores
+        assert p == shipped_model.predict(text) and pickle.loads(pickle.dumps(p)) == p
+        assert hash(p.topics) == hash(shipped_model.predict(text).topics)
+        assert dataclasses.replace(p, tone="neutral").tone == "neutral"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            p.tone = "critical"  # type: ignore[misc]
