@@ -288,7 +288,9 @@ class Model:
         texts : str or iterable of str
             A `str` gives one `Prediction`; any other iterable of `str`
             (list, tuple, generator, numpy array, pandas Series) gives a list
-            in the same order.
+            in the same order, labelled as a whole batch with the same results,
+            bit for bit, as one call per text. For many texts,
+            `predict_columns` gives the same values as arrays, faster.
 
         Raises
         ------
