@@ -13,7 +13,10 @@ outside any timing), since fastText only splits on whitespace.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -136,6 +139,57 @@ class FastTextPeer:
         self.topic_model.save_model(str(a))
         self.tone_model.save_model(str(b))
         return a, b
+
+
+def fasttext_binary() -> str | None:
+    """fastText's command-line program: ``$STANCELIB_FASTTEXT_BIN``, else ``fasttext`` on the PATH."""
+    return os.environ.get("STANCELIB_FASTTEXT_BIN") or shutil.which("fasttext")
+
+
+def fasttext_cpp_rate(peer: FastTextPeer, texts: list[str], repeats: int, copies: int = 5) -> tuple[float, str]:
+    """Sentences per second of fastText's own C++ prediction loop, both heads, on one pinned input file.
+
+    With the fastText program available, this is its ``predict-prob`` command
+    (all labels, output to /dev/null), one process per head; the time of the
+    same command on a one-line file (loading the model) is subtracted, so the
+    figure is the loop alone. Without it, the loop is reached through the
+    Python module's ``multilinePredict`` (one call per head, the C++
+    ``predictLine`` loop plus building the Python result lists). The second
+    value says which was measured.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        a, b = peer.save(directory)
+        full, one = directory / "input.txt", directory / "one.txt"
+        # The file holds the sentences `copies` times over, so that the loop, not loading, dominates.
+        full.write_text(("\n".join(texts) + "\n") * copies, encoding="utf-8")
+        one.write_text(texts[0] + "\n", encoding="utf-8")
+        binary = fasttext_binary()
+        if binary:
+
+            def run(path: Path) -> float:
+                t = time.perf_counter()
+                for model in (a, b):
+                    subprocess.run(
+                        [binary, "predict-prob", str(model), str(path), "-1"], stdout=subprocess.DEVNULL, check=True
+                    )
+                return time.perf_counter() - t
+
+            loop = min(run(full) for _ in range(repeats)) - min(run(one) for _ in range(repeats))
+            return copies * len(texts) / loop, (
+                f"fastText C++: its `predict-prob` command ({binary}), all labels, both heads, on {len(texts):,} "
+                f"pinned sentences {copies} times over; model loading (the same command on one line) subtracted."
+            )
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        peer.topic_model.f.multilinePredict(texts, -1, 0.0, "strict")
+        peer.tone_model.f.multilinePredict(texts, -1, 0.0, "strict")
+        best = min(best, time.perf_counter() - t)
+    return len(texts) / best, (
+        "fastText C++: no fastText program found (set STANCELIB_FASTTEXT_BIN); measured its C++ predict loop "
+        "through the Python module's multilinePredict, one call per head (includes building the result lists)."
+    )
 
 
 def fasttext_available() -> bool:

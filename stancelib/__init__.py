@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ._loading import DEFAULT_MODEL, SHIPPED_MODELS, load_model
 from ._model import Model
-from ._results import LabelScores, Prediction, Scores
+from ._results import Columns, LabelScores, Prediction, Scores
 from ._version import __version__
 from .errors import (
     BadRecordError,
@@ -85,6 +85,8 @@ __all__ = [
     "Prediction",
     "LabelScores",
     "Scores",
+    "Columns",
+    "predict_columns",
     "DocumentAnalysis",
     "SentenceResult",
     "TopicSummary",
@@ -137,6 +139,32 @@ def predict(texts: str | Iterable[str], *, model: Model | str | None = None) -> 
     ['critical', 'neutral']
     """
     return load_model(model).predict(texts)
+
+
+def predict_columns(texts: Iterable[str], *, model: Model | str | None = None) -> Columns:
+    """Label a batch into columns: numpy arrays of scores and labels (the bulk path).
+
+    The same values as `predict`, bit for bit, without one `Prediction`
+    object per sentence; ``.to_pandas()`` gives a DataFrame with the columns
+    ``topics``, ``tone``, ``topic_<name>``, ``tone_<name>`` and ``model``.
+
+    Parameters
+    ----------
+    texts : iterable of str
+    model : Model, str or None
+        As for `predict`.
+
+    Returns
+    -------
+    Columns
+
+    Examples
+    --------
+    >>> c = predict_columns(["We condemn the strike.", "The meeting starts at 10 a.m."])
+    >>> c.tone.tolist()
+    ['critical', 'neutral']
+    """
+    return load_model(model).predict_columns(texts)
 
 
 def analyze(document: str, *, model: Model | str | None = None) -> DocumentAnalysis:

@@ -1,15 +1,16 @@
-"""Result types of a prediction: one sentence (`Prediction`) or a batch as arrays (`Scores`)."""
+"""Result types: one sentence (`Prediction`), a batch as columns (`Columns`) or as bare arrays (`Scores`)."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LabelScores", "Prediction", "Scores"]
+__all__ = ["Columns", "LabelScores", "Prediction", "Scores"]
 
 
 class LabelScores(Mapping[str, float]):
@@ -114,6 +115,48 @@ class Prediction:
         }
 
 
+def _filled(cls: type, columns: Mapping[str, Sequence[Any]], n: int) -> list[Any]:
+    """`n` instances of the slotted class `cls` with each field set from its column.
+
+    The same objects as calling the constructor per row, built by one C-level
+    pass per field (the constructor of a frozen dataclass costs about a
+    microsecond a call).
+    """
+    objs: list[Any] = list(map(object.__new__, repeat(cls, n)))
+    for name, values in columns.items():
+        # The slot's own descriptor sets it, as the frozen constructor does.
+        list(map(cls.__dict__[name].__set__, objs, values))
+    return objs
+
+
+def label_scores(
+    names: tuple[str, ...], index: Mapping[str, int], rows: Sequence[tuple[float, ...]]
+) -> list[LabelScores]:
+    """One `LabelScores` per row of values, all sharing `names` and `index`."""
+    n = len(rows)
+    return _filled(LabelScores, {"_names": repeat(names, n), "_index": repeat(index, n), "_values": rows}, n)  # type: ignore[dict-item]
+
+
+def predictions(
+    texts: Sequence[str],
+    topics: Sequence[tuple[str, ...]],
+    topic_scores: Sequence[LabelScores],
+    tones: Sequence[str],
+    tone_scores: Sequence[LabelScores],
+    n_known_features: Sequence[int],
+) -> list[Prediction]:
+    """Many `Prediction`s at once, field by field: equal to calling `Prediction(...)` per row."""
+    columns = {
+        "text": texts,
+        "topics": topics,
+        "topic_scores": topic_scores,
+        "tone": tones,
+        "tone_scores": tone_scores,
+        "n_known_features": n_known_features,
+    }
+    return _filled(Prediction, columns, len(texts))
+
+
 class Scores:
     """Probabilities for a batch, as arrays (the fast path behind batch jobs).
 
@@ -141,3 +184,105 @@ class Scores:
             stacklevel=2,
         )
         return self.n_known_features
+
+
+class Columns:
+    """Labels and probabilities for a batch, one array per field (`Model.predict_columns`).
+
+    Row ``i`` holds exactly the values of ``model.predict(texts[i])``, bit
+    for bit, without a `Prediction` object per sentence.
+
+    Attributes
+    ----------
+    topic_names, tone_names : tuple of str
+        The model's labels, in column order.
+    topic_scores : ndarray of shape (n, n_topics), float64
+        As `Prediction.topic_scores`.
+    tone_scores : ndarray of shape (n, n_tones), float64
+        As `Prediction.tone_scores`.
+    topic_flags : ndarray of shape (n, n_topics), bool
+        Whether each topic reaches the model's threshold (`Prediction.topics`).
+    tone : ndarray of shape (n,), str
+        The most probable tone (`Prediction.tone`).
+    n_known_features : ndarray of shape (n,), int64
+    model : str
+        The model's name, for the ``model`` column.
+
+    Examples
+    --------
+    >>> import stancelib
+    >>> c = stancelib.load_model().predict_columns(["We condemn the strike.", "Hello."])
+    >>> c.tone.tolist(), c.topic_scores.shape[0]
+    (['critical', 'neutral'], 2)
+    """
+
+    __slots__ = (
+        "model",
+        "n_known_features",
+        "tone",
+        "tone_names",
+        "tone_scores",
+        "topic_flags",
+        "topic_names",
+        "topic_scores",
+    )
+
+    def __init__(
+        self,
+        topic_names: tuple[str, ...],
+        tone_names: tuple[str, ...],
+        topic_scores: np.ndarray,
+        tone_scores: np.ndarray,
+        topic_flags: np.ndarray,
+        tone: np.ndarray,
+        n_known_features: np.ndarray,
+        model: str,
+    ) -> None:
+        self.topic_names = topic_names
+        self.tone_names = tone_names
+        self.topic_scores = topic_scores
+        self.tone_scores = tone_scores
+        self.topic_flags = topic_flags
+        self.tone = tone
+        self.n_known_features = n_known_features
+        self.model = model
+
+    def __len__(self) -> int:
+        return len(self.tone)
+
+    @property
+    def topics(self) -> list[tuple[str, ...]]:
+        """Per row, the topics reaching their threshold, in model order (`Prediction.topics`)."""
+        names = self.topic_names
+        return [tuple([t for t, f in zip(names, row) if f]) for row in self.topic_flags.tolist()]
+
+    def to_pandas(self, *, prefix: str = "") -> Any:
+        """Return a pandas DataFrame with the flat output columns.
+
+        The columns are ``topics`` (tuples of str), ``tone``,
+        ``topic_<name>`` and ``tone_<name>`` (probabilities) and ``model``,
+        each name preceded by `prefix` (e.g. ``prefix="stancelib_"``), so
+        that they can join a frame that has columns of those names.
+
+        Raises
+        ------
+        MissingExtraError
+            If pandas is not installed.
+        """
+        from .errors import InputTypeError, MissingExtraError
+
+        if not isinstance(prefix, str):
+            raise InputTypeError(f"prefix must be str, got {type(prefix).__name__}")
+        try:
+            import pandas as pd
+        except ImportError:
+            raise MissingExtraError(
+                "Columns.to_pandas needs pandas: pip install pandas (or use the arrays directly)"
+            ) from None
+        data: dict[str, Any] = {f"{prefix}topics": self.topics, f"{prefix}tone": self.tone}
+        for j, name in enumerate(self.topic_names):
+            data[f"{prefix}topic_{name}"] = self.topic_scores[:, j]
+        for j, name in enumerate(self.tone_names):
+            data[f"{prefix}tone_{name}"] = self.tone_scores[:, j]
+        data[f"{prefix}model"] = [self.model] * len(self)
+        return pd.DataFrame(data)
