@@ -94,14 +94,25 @@ class FeatureSpec:
         return tokens, tokens
 
     def tokens_batch(self, texts: Sequence[str]) -> tuple[list[list[bytes]], list[list[bytes]]]:
-        """`tokens` of every text: the topic views, and the tone views (the same list object where they agree)."""
+        """`tokens` of every text: the topic views, and the tone views (the same list object where they agree).
+
+        The same caps as `tokens`: the first `MAX_TEXT_CHARS` characters, the first `MAX_TOKENS` tokens.
+        """
+        if any(len(t) > MAX_TEXT_CHARS for t in texts):
+            texts = [t[:MAX_TEXT_CHARS] if len(t) > MAX_TEXT_CHARS else t for t in texts]
         if not self.frame:
             lists = tokenize_batch(texts)
+            for tokens in lists:
+                if len(tokens) > MAX_TOKENS:
+                    del tokens[MAX_TOKENS:]
             return lists, lists
         pairs = list(map(views, texts))
         n = len(pairs)
         differ = [i for i, (topic, tone) in enumerate(pairs) if topic != tone]
         lists = list(map(content_tokens, tokenize_batch([p[0] for p in pairs] + [pairs[i][1] for i in differ])))
+        for tokens in lists:
+            if len(tokens) > MAX_TOKENS:
+                del tokens[MAX_TOKENS:]
         topic_lists = lists[:n]
         tone_lists = list(topic_lists)
         for i, tokens in zip(differ, lists[n:]):
