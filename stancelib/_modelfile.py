@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _json
 from ._features import FeatureSpec
 from .errors import InputTypeError, ModelLoadError, OutputError, OutputWriteError
 
@@ -300,22 +301,11 @@ def _read_checked_at(root: Path, fd: int) -> tuple[dict[str, Any], dict[str, np.
     return metadata, arrays
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:20]} is out of range")
-    return value
-
-
 def _parse_json(raw: bytes, path: Path) -> Any:
     """Parse ``model.json``: strict UTF-8, finite numbers only, bounded nesting."""
     fix = "the file is damaged or was not written by stancelib: copy it again or re-save the model"
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
+        return _json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ModelLoadError(f"{path}: not UTF-8 (byte {exc.start}); {fix}") from None
     except json.JSONDecodeError as exc:

@@ -19,7 +19,6 @@ import csv
 import io
 import itertools
 import json
-import math
 import multiprocessing
 import os
 import re
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+from . import _json
 from ._batch import cores, init_worker, resolve_n_jobs, worker_count, worker_model
 from ._loading import DEFAULT_MODEL, load_model
 from ._model import Model
@@ -193,7 +193,7 @@ def _parse(opts: BatchOptions, line: int, item: Any, header: list[str] | None) -
         if _SURROGATE.search(item):
             raise BadRecordError(_NOT_UTF8)
         try:
-            record = json.loads(item, parse_constant=_reject_constant, parse_float=_finite_float)
+            record = _json.loads(item)
         except json.JSONDecodeError as exc:
             raise BadRecordError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
         except RecursionError:
@@ -220,17 +220,6 @@ def _parse(opts: BatchOptions, line: int, item: Any, header: list[str] | None) -
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_UTF8 = "not valid UTF-8; convert the file first (e.g. iconv -f latin1 -t utf-8)"
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:30]} is out of range")
-    return value
 
 
 def output_fields(opts: BatchOptions, model: Model) -> list[str]:
