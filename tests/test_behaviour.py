@@ -61,6 +61,7 @@ def _closest_training_overlap(texts: list[str], n: int = 4) -> dict[str, float]:
     return out
 
 
+@pytest.mark.slow
 def test_suite_sentences_are_not_in_the_training_data() -> None:
     # Normalised word 4-grams, sentence by sentence: a suite sentence may share
     # a phrase with a training sentence, never more than half its wording.

@@ -69,6 +69,7 @@ def test_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
     assert message in lines[0]
 
 
+@pytest.mark.slow
 def test_help_explains_each_command() -> None:
     done = run(["--help"])
     assert done.returncode == 0

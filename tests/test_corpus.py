@@ -21,6 +21,7 @@ def test_shipped_corpus_is_valid() -> None:
     assert validate.validate(DATA / "train.jsonl", DATA / "dev.jsonl") == []
 
 
+@pytest.mark.slow
 def test_validator_command_passes_on_shipped_corpus() -> None:
     done = subprocess.run([sys.executable, "-m", "training.validate"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -107,6 +107,7 @@ def _same(batch: list[stancelib.Prediction], single: list[stancelib.Prediction])
 
 
 # ---------------------------------------------------------------- tokenizer
+@pytest.mark.slow
 def test_tokenize_batch_equals_tokenize_bytes(everything: list[str]) -> None:
     expected = [_tokenize_regex(t) for t in everything]
     assert [tokenize_bytes(t) for t in everything] == expected
@@ -114,6 +115,7 @@ def test_tokenize_batch_equals_tokenize_bytes(everything: list[str]) -> None:
     assert tokenize_batch([]) == []
 
 
+@pytest.mark.slow
 def test_tokenize_batch_every_character_in_context() -> None:
     # Each character alone, between letters, before a capital and after a word:
     # the per-character ASCII shortcut must cut exactly as the regular expression.
@@ -198,6 +200,7 @@ def _check_shipped(frame: int, shipped_model: Model, corpus: list[str]) -> None:
     assert np.array_equal(scores.n_known_features, columns.n_known_features)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("frame", [0, 1])
 def test_batch_bit_identical_shipped(frame: int, shipped_model: Model, corpus: list[str]) -> None:
     """The shipped model as trained, and the same arrays reading the reporting-frame views, on the dev sets."""
@@ -210,6 +213,7 @@ def test_batch_bit_identical_shipped_everything(frame: int, shipped_model: Model
     _check_shipped(frame, shipped_model, everything)
 
 
+@pytest.mark.slow
 def test_batch_order_and_chunks_do_not_matter(shipped_model: Model, corpus: list[str]) -> None:
     texts = list(itertools.islice(itertools.cycle(corpus[:500]), 5000))  # more than one chunk
     batch = shipped_model.predict(texts)

@@ -19,6 +19,8 @@ from .conftest import DATA, ROOT
 
 pytest.importorskip("matplotlib")
 
+pytestmark = pytest.mark.slow  # draws every figure of the report
+
 RESULTS = ROOT / "benchmarks" / "results"
 
 

@@ -148,6 +148,7 @@ def test_default_model_loads_once_under_16_threads(monkeypatch: pytest.MonkeyPat
     assert len(set(tones)) == 1
 
 
+@pytest.mark.slow
 def test_threads_give_sequential_results(shipped_model: Model) -> None:
     base = [
         "Iran must stop enriching uranium.",

@@ -123,6 +123,7 @@ def test_rejects_non_str() -> None:
         segment(b"bytes are not text")  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_large_text_completes() -> None:
     document = "\n\n".join(case["text"] for case in CASES)
     text = (document * (2_000_000 // len(document) + 1))[:2_000_000]
@@ -131,6 +132,7 @@ def test_large_text_completes() -> None:
     assert len(spans) > 10_000
 
 
+@pytest.mark.slow
 def test_one_huge_line_completes() -> None:
     # A single 2 MB line with no whitespace must not trigger any unbounded lookback.
     text = "a.b" * 700_000

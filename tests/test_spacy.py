@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import tomllib
 from importlib import import_module
+from typing import Any
 
 import pytest
 
@@ -13,27 +14,32 @@ from stancelib import MissingExtraError
 
 from .conftest import ROOT
 
-spacy = pytest.importorskip("spacy")
-
 pytestmark = pytest.mark.slow  # importing spaCy alone takes seconds
 
-import stancelib._spacy  # noqa: E402  (registers the factory, as the entry point does)
+
+@pytest.fixture(scope="module")
+def spacy() -> Any:
+    """SpaCy, with stancelib's factory registered as the entry point registers it (imported here, not at collection)."""
+    module = pytest.importorskip("spacy")
+    import_module("stancelib._spacy")
+    return module
+
 
 DOC = (
     "We strongly condemn the missile launch by North Korea. The Security Council meets on Monday. We welcome the talks."
 )
 
 
-def test_entry_point_names_the_factory() -> None:
+def test_entry_point_names_the_factory(spacy: Any) -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     target = project["project"]["entry-points"]["spacy_factories"]["stancelib"]
     module, _, name = target.partition(":")
-    assert getattr(import_module(module), name) is stancelib._spacy.make_component
+    assert getattr(import_module(module), name) is import_module("stancelib._spacy").make_component
     assert "stancelib" in spacy.registry.factories.get_all()
     assert project["project"]["optional-dependencies"]["spacy"]
 
 
-def test_pipeline_sentences_get_predictions_and_the_doc_a_summary() -> None:
+def test_pipeline_sentences_get_predictions_and_the_doc_a_summary(spacy: Any) -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("stancelib")
@@ -48,7 +54,7 @@ def test_pipeline_sentences_get_predictions_and_the_doc_a_summary() -> None:
     assert analysis.tone == stancelib.analyze(DOC).tone
 
 
-def test_pipeline_boundaries_win_over_the_segmenter() -> None:
+def test_pipeline_boundaries_win_over_the_segmenter(spacy: Any) -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer", config={"punct_chars": ["|"]})  # one sentence per '|'
     nlp.add_pipe("stancelib")
@@ -57,7 +63,7 @@ def test_pipeline_boundaries_win_over_the_segmenter() -> None:
     assert len(doc._.stance.sentences) == 2
 
 
-def test_without_sentence_boundaries_the_segmenter_cuts() -> None:
+def test_without_sentence_boundaries_the_segmenter_cuts(spacy: Any) -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("stancelib", config={"thresholds": {"north_korea": 1.0}})
     doc = nlp(DOC)
@@ -65,7 +71,7 @@ def test_without_sentence_boundaries_the_segmenter_cuts() -> None:
     assert "north_korea" not in doc._.stance.topic_summaries  # the threshold override applies
 
 
-def test_missing_extra_message(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_extra_message(spacy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "spacy", None)
     monkeypatch.setitem(sys.modules, "spacy.language", None)
     monkeypatch.delitem(sys.modules, "stancelib._spacy")

@@ -117,6 +117,7 @@ def test_cli_usage_errors(args: list[str], capsys: pytest.CaptureFixture[str]) -
     assert exc.value.code == 2
 
 
+@pytest.mark.slow
 def test_chart_png_and_svg(tmp_path: Path, monthly: stancelib.Trend) -> None:
     pytest.importorskip("matplotlib")
     png = monthly.save_chart(tmp_path / "trend.png")
