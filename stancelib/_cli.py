@@ -118,6 +118,13 @@ def _old_jobs(value: str) -> int:
     return -1 if jobs == 0 else jobs
 
 
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """--model, --threshold and --threads: every command that predicts takes all three."""
+    _add_model(p)
+    _add_threshold(p)
+    _add_threads(p)
+
+
 def _add_streaming(p: argparse.ArgumentParser) -> None:
     """Add the options of --input streaming, shared by predict and analyze."""
     p.add_argument(
@@ -183,9 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", metavar="FILE", help="with --input: where to write (default: stdout)")
     _add_streaming(p)
-    _add_model(p)
-    _add_threshold(p)
-    _add_threads(p)
+    _add_model_options(p)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser(
@@ -204,9 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", metavar="FILE", help="one document per record (.txt line, .jsonl, .csv) (default: none)")
     p.add_argument("--output", metavar="FILE", help="with --input: where to write (default: stdout)")
     _add_streaming(p)
-    _add_model(p)
-    _add_threshold(p)
-    _add_threads(p)
+    _add_model_options(p)
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser(
@@ -217,9 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", metavar="SENTENCE", help="one sentence, in quotes if it has spaces")
     p.add_argument("--top", type=int, default=8, help="features to show per label (default: 8)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    _add_model(p)
-    _add_threshold(p)
-    _add_threads(p)
+    _add_model_options(p)
     p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser(
@@ -257,9 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write DIR/index.html, a self-contained page with figures and the misclassified sentences "
         "(needs the report extra: pip install 'stancelib[report]'; default: no report)",
     )
-    _add_model(p)
-    _add_threshold(p)
-    _add_threads(p)
+    _add_model_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser(
@@ -292,16 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOPIC",
         help="topics to draw; repeatable (default: the topics found, up to six)",
     )
-    _add_model(p)
-    _add_threshold(p)
-    _add_threads(p)
+    _add_model_options(p)
     p.set_defaults(func=_cmd_trend)
 
     p = sub.add_parser("info", help="show a model's metadata and headline metrics")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    _add_model(p)
-    _add_threshold(p)
-    _add_threads(p)
+    _add_model_options(p)
     p.set_defaults(func=_cmd_info)
     return parser
 

@@ -35,6 +35,13 @@ MAX_TOKENS = 100_000
 MAX_TEXT_CHARS = 2_000_000
 
 
+def _cap(tokens: list[bytes]) -> list[bytes]:
+    """Keep the first `MAX_TOKENS` tokens (in place: the lists are the caller's own)."""
+    if len(tokens) > MAX_TOKENS:
+        del tokens[MAX_TOKENS:]
+    return tokens
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """How sentences become feature keys.
@@ -83,14 +90,8 @@ class FeatureSpec:
             text = text[:MAX_TEXT_CHARS]
         if self.frame:
             topic, tone = frame_tokens(text)
-            if len(topic) > MAX_TOKENS or len(tone) > MAX_TOKENS:
-                same = tone is topic
-                topic = topic[:MAX_TOKENS]
-                tone = topic if same else tone[:MAX_TOKENS]
-            return topic, tone
-        tokens = tokenize_bytes(text)
-        if len(tokens) > MAX_TOKENS:
-            del tokens[MAX_TOKENS:]
+            return _cap(topic), tone if tone is topic else _cap(tone)
+        tokens = _cap(tokenize_bytes(text))
         return tokens, tokens
 
     def tokens_batch(self, texts: Sequence[str]) -> tuple[list[list[bytes]], list[list[bytes]]]:
@@ -101,18 +102,12 @@ class FeatureSpec:
         if any(len(t) > MAX_TEXT_CHARS for t in texts):
             texts = [t[:MAX_TEXT_CHARS] if len(t) > MAX_TEXT_CHARS else t for t in texts]
         if not self.frame:
-            lists = tokenize_batch(texts)
-            for tokens in lists:
-                if len(tokens) > MAX_TOKENS:
-                    del tokens[MAX_TOKENS:]
+            lists = list(map(_cap, tokenize_batch(texts)))
             return lists, lists
         pairs = list(map(views, texts))
         n = len(pairs)
         differ = [i for i, (topic, tone) in enumerate(pairs) if topic != tone]
-        lists = list(map(content_tokens, tokenize_batch([p[0] for p in pairs] + [pairs[i][1] for i in differ])))
-        for tokens in lists:
-            if len(tokens) > MAX_TOKENS:
-                del tokens[MAX_TOKENS:]
+        lists = [_cap(content_tokens(t)) for t in tokenize_batch([p[0] for p in pairs] + [pairs[i][1] for i in differ])]
         topic_lists = lists[:n]
         tone_lists = list(topic_lists)
         for i, tokens in zip(differ, lists[n:]):
