@@ -41,6 +41,9 @@ class AccurateModel(Model):
     encoder : mapping
         The encoder's identity (see `encoder_identity`); the installed
         encoder is checked against it.
+    adapters : mapping of str to ndarray, optional
+        A fine-tuned encoder's changes to its layers (see
+        `stancelib._encoder`); checked against the SHA-256 in `encoder`.
     source : str, optional
         Where the model came from, for error messages.
     **arrays
@@ -61,6 +64,7 @@ class AccurateModel(Model):
         *,
         encoder_coef: np.ndarray,
         encoder: Mapping[str, Any],
+        adapters: Mapping[str, np.ndarray] | None = None,
         source: str = _modelfile.METADATA_FILE,
         **arrays: Any,
     ) -> None:
@@ -81,7 +85,8 @@ class AccurateModel(Model):
         # Rows of the transpose: one dot product per logit, the same call for
         # every sentence, so a batch sums exactly as a single sentence does.
         self._encoder_coef_t = np.ascontiguousarray(coef.T)
-        self._encoder = SentenceEncoder.open(self._encoder_identity, source=source)
+        self._adapters = {name: np.asarray(a) for name, a in (adapters or {}).items()}
+        self._encoder = SentenceEncoder.open(self._encoder_identity, adapters=self._adapters, source=source)
         self._threads = resolve_threads(None)
 
     @property
@@ -118,7 +123,7 @@ class AccurateModel(Model):
         return [(coef_t @ row).tolist() for row in self._encoder.encode(texts, threads=self._threads)]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentence embeddings of `texts`, shape (n, 384)."""
+        """Sentence embeddings of `texts` as the model's logits read them, shape (n, 384)."""
         return self._encoder.encode(list(texts), threads=self._threads)
 
     # ------------------------------------------------------------------ I/O
@@ -146,13 +151,21 @@ class AccurateModel(Model):
             raise ModelLoadError(
                 f"{file.source}: no 'encoder' entry; this is not an accurate model: load it with load_model(path)"
             )
-        return cls(encoder_coef=file.array("encoder_coef"), encoder=identity, source=file.source, **file.arguments)
+        return cls(
+            encoder_coef=file.array("encoder_coef"),
+            encoder=identity,
+            adapters=file.adapters(),
+            source=file.source,
+            **file.arguments,
+        )
 
     def arguments(self) -> dict[str, Any]:
         """Return the constructor arguments; a worker process re-opens and re-checks the encoder."""
         arguments = super().arguments()
         arguments["encoder_coef"] = self._encoder_coef
         arguments["encoder"] = self._encoder_identity
+        if self._adapters:
+            arguments["adapters"] = self._adapters
         return arguments
 
     def __repr__(self) -> str:

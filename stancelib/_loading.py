@@ -14,15 +14,16 @@ from .errors import ModelLoadError
 __all__ = ["DEFAULT_MODEL", "SHIPPED_MODELS", "load_model", "default_model", "shipped_model_path"]
 
 DEFAULT_MODEL = "fast"
-SHIPPED_MODELS = ("fast", "accurate", "fast-1")
+SHIPPED_MODELS = ("fast", "accurate", "fast-1", "accurate-1")
 #: How each shipped model is rebuilt, for the message when it is missing.
 _RETRAIN = {
     "fast": "python -m training.train",
-    "accurate": "python -m training.train_accurate",
+    "accurate": "python -m training.finetune --out RUN, then python -m training.train_accurate RUN",
     "fast-1": "reinstall stancelib (fast-1 is kept as shipped, not rebuilt)",
+    "accurate-1": "reinstall stancelib (accurate-1 is kept as shipped, not rebuilt)",
 }
 #: Previous versions kept loadable for one release, with what replaces them.
-_PREVIOUS = {"fast-1": "fast"}
+_PREVIOUS = {"fast-1": "fast", "accurate-1": "accurate"}
 
 _cache: dict[str, Model] = {}
 _lock = threading.Lock()

@@ -42,6 +42,7 @@ __all__ = [
     "MAX_METADATA_BYTES",
     "MAX_ARRAYS_BYTES",
     "NGRAM_ARRAYS",
+    "ADAPTER_PREFIX",
     "ModelFile",
     "read",
     "contents",
@@ -57,6 +58,8 @@ FORMAT_VERSION = 1
 METADATA_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 #: The arrays of every model: the vocabulary (UTF-8 bytes), IDF and both heads.
+#: Prefix of the arrays holding a fine-tuned encoder's changes (the accurate tier).
+ADAPTER_PREFIX = "adapter."
 NGRAM_ARRAYS = ("vocab", "idf", "topic_coef", "topic_intercept", "tone_coef", "tone_intercept")
 #: The largest ``model.json`` read (bytes).
 MAX_METADATA_BYTES = 1 << 20
@@ -101,6 +104,11 @@ class ModelFile:
     def has_encoder(self) -> bool:
         """Whether the model records a sentence encoder (the accurate tier)."""
         return "encoder" in self.metadata
+
+    def adapters(self) -> dict[str, np.ndarray]:
+        """Return the encoder adapters among the arrays (`ADAPTER_PREFIX` removed); empty for a frozen encoder."""
+        n = len(ADAPTER_PREFIX)
+        return {k[n:]: v for k, v in self.arrays.items() if k.startswith(ADAPTER_PREFIX)}
 
     def array(self, name: str) -> np.ndarray:
         """One stored array, or a `ModelLoadError` naming the file if it is missing."""
@@ -212,6 +220,8 @@ def contents(arguments: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, np
     if "encoder" in arguments:
         metadata["encoder"] = arguments["encoder"]
         arrays["encoder_coef"] = arguments["encoder_coef"]
+        for name, value in (arguments.get("adapters") or {}).items():
+            arrays[ADAPTER_PREFIX + name] = value
     return metadata, arrays
 
 

