@@ -15,9 +15,10 @@ this script then
    embedding, both from the same corpus), and the frozen embedding alone,
    for the comparison;
 3. prints one table (dev, dev-wire, calibration; with ``--behaviour``, the
-   behavioural suite of ``benchmarks/behaviour.py``), keeps the run given by
-   ``--ship`` and writes it to ``models/accurate/`` with the table in its
-   model card.
+   behavioural suite of ``benchmarks/behaviour.py``), keeps the adapter run
+   whose combined model has the lowest dev log-loss (or the one given by
+   ``--ship``; full weight changes are too large to ship) and writes it to
+   ``models/accurate/`` with the table in its model card.
 
 Every model is measured through its own `predict` path. Same runs, data and
 library versions give the same arrays.
@@ -118,13 +119,17 @@ def tuned_model(fast: Any, run: Path, ngram_weight: float, temperature: float, m
 
 def _frozen(
     fast: Any, records: Sequence[Any], sets: Mapping[str, Sequence[Any]]
-) -> tuple[dict[str, dict[str, np.ndarray]], Any]:
-    """Tone logits of the frozen-encoder tier retrained on this corpus, joint and embedding-only.
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+    """Tone logits of the frozen-encoder tier retrained on this corpus: joint with the n-grams, and alone.
 
-    Also returns a function of the temperature that builds the joint one as a model.
+    Twice: reading the sentence as it is (the tier as it stood) and reading
+    the tone view (as the fine-tuned encoder does), so that the comparison
+    separates what fine-tuning buys from what the input buys. Also returns,
+    per joint variant, a function of the temperature that builds it as a model.
     """
     import scipy.sparse as sp
 
+    from stancelib._accurate import AccurateModel
     from stancelib._encoder import SentenceEncoder, encoder_identity
     from stancelib._features import FeatureSpec, extract, key_to_str
     from stancelib._fit import Featurizer, TrainConfig, fit_tone_head
@@ -147,33 +152,39 @@ def _frozen(
     feat = Featurizer(spec, min_df).fit(topic_docs)
     if [key_to_str(k) for k in feat.keys] != fast.vocabulary:
         raise SystemExit("error: the n-gram vocabulary rebuilt from the data differs from the fast model's; retrain it")
-    encoder = SentenceEncoder.open(encoder_identity())
     _, y = targets(records, list(fast.topics), list(fast.tones))
-    X, E = feat.transform(tone_docs), encoder.encode([r.text for r in records])
+    X = feat.transform(tone_docs)
+    X_sets = {name: feat.transform(docs(rs)[1]) for name, rs in sets.items()}
     cfg = TrainConfig()
-    joint = fit_tone_head(sp.hstack([X, sp.csr_matrix(E)], format="csr"), y, tone_C, cfg)
-    alone = fit_tone_head(sp.csr_matrix(E), y, tone_C, cfg)
-    out: dict[str, dict[str, np.ndarray]] = {"frozen + n-grams (before)": {}, "frozen embedding alone": {}}
-    for name, rs in sets.items():
-        Xs, Es = feat.transform(docs(rs)[1]), encoder.encode([r.text for r in rs])
-        out["frozen + n-grams (before)"][name] = joint.decision_function(
-            sp.hstack([Xs, sp.csr_matrix(Es)], format="csr")
-        )
-        out["frozen embedding alone"][name] = alone.decision_function(sp.csr_matrix(Es))
+    out: dict[str, dict[str, np.ndarray]] = {}
+    builders: dict[str, Any] = {}
+    for view, suffix in (("text", ""), ("tone view", ", tone view")):
+        identity = {**encoder_identity(), "input": view}
+        encoder = SentenceEncoder.open(identity)
+        E = encoder.encode([r.text for r in records])
+        joint = fit_tone_head(sp.hstack([X, sp.csr_matrix(E)], format="csr"), y, tone_C, cfg)
+        alone = fit_tone_head(sp.csr_matrix(E), y, tone_C, cfg)
+        joint_name = "frozen + n-grams (before)" if view == "text" else f"frozen + n-grams{suffix}"
+        out[joint_name], out[f"frozen embedding alone{suffix}"] = {}, {}
+        for name, rs in sets.items():
+            Es = encoder.encode([r.text for r in rs])
+            out[joint_name][name] = joint.decision_function(sp.hstack([X_sets[name], sp.csr_matrix(Es)], format="csr"))
+            out[f"frozen embedding alone{suffix}"][name] = alone.decision_function(sp.csr_matrix(Es))
 
-    def model(temperature: float, metadata: dict[str, Any]) -> Any:
-        from stancelib._accurate import AccurateModel
+        def model(temperature: float, metadata: dict[str, Any], joint: Any = joint, identity: Any = identity) -> Any:
+            n, k = X.shape[1], len(fast.topics)
+            coef = np.zeros((joint.coef_.shape[1] - n, k + len(fast.tones)))
+            coef[:, k:] = joint.coef_.T[n:] / temperature
+            args = fast.arguments()
+            args.update(
+                tone_coef=joint.coef_.T[:n] / temperature,
+                tone_intercept=joint.intercept_ / temperature,
+                metadata=metadata,
+            )
+            return AccurateModel(encoder_coef=coef, encoder=identity, **args)
 
-        n, k = X.shape[1], len(fast.topics)
-        coef = np.zeros((E.shape[1], k + len(fast.tones)))
-        coef[:, k:] = joint.coef_.T[n:] / temperature
-        args = fast.arguments()
-        args.update(
-            tone_coef=joint.coef_.T[:n] / temperature, tone_intercept=joint.intercept_ / temperature, metadata=metadata
-        )
-        return AccurateModel(encoder_coef=coef, encoder=encoder_identity(), **args)
-
-    return out, model
+        builders[joint_name] = model
+    return out, builders
 
 
 def _scores(z: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -187,7 +198,7 @@ def _scores(z: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 def build(
     runs: Sequence[Path],
-    ship: Path,
+    ship: Path | None,
     *,
     data: Path,
     dev: Path,
@@ -231,18 +242,19 @@ def build(
     row("fast (n-grams alone)", ngram)["model_dir"] = str(fast_dir)
     _say("frozen encoder, retrained on this corpus:")
     base_metadata: dict[str, Any] = {"name": "accurate", "version": VERSION, "library_version": __version__}
-    frozen, frozen_model = _frozen(fast, records, sets)
+    frozen, frozen_models = _frozen(fast, records, sets)
     for name, logits in frozen.items():
         fusion = choose_fusion(logits["dev"], 0 * ngram["dev"], labels["dev"], (0.0,))
         entry = row(name, {s: z / fusion["temperature"] for s, z in logits.items()}, fusion)
-        if variants is not None and name.startswith("frozen + n-grams"):
-            path = variants / "frozen_plus_n-grams"
-            frozen_model(fusion["temperature"], {**base_metadata, "version": "frozen"}).save(path)
+        if variants is not None and name in frozen_models:
+            path = variants / _folder(name)
+            frozen_models[name](fusion["temperature"], {**base_metadata, "version": "frozen"}).save(path)
             entry["model_dir"] = str(path)
-    chosen: dict[str, Any] = {}
+    candidates: list[tuple[Path, dict[str, Any]]] = []
     for run in runs:
         settings = json.loads((run / "run.json").read_text(encoding="utf-8"))["settings"]
-        label = f"rank-{settings['rank']} adapters" if settings["rank"] else "full fine-tune"
+        kind = f"rank-{settings['rank']} adapters" if settings["rank"] else "full fine-tune"
+        label = f"{kind}, {settings['layers']} layers"
         probe = tuned_model(fast, run, 0.0, 1.0, base_metadata)
         z_enc = {}
         for name, rs in sets.items():
@@ -258,15 +270,25 @@ def build(
             entry = row(label + suffix, {s: (z_enc[s] + a * ngram[s]) / t for s in sets}, fusion)
             entry["run"] = str(run)
             entry["settings"] = settings
-            if run.resolve() == ship.resolve() and suffix == " + n-grams":
-                chosen = entry
-            if variants is not None:
-                model = tuned_model(fast, run, a, t, base_metadata)
-                path = variants / (label + suffix).replace(" ", "_").replace("+", "plus")
-                model.save(path)
+            if suffix == " + n-grams":
+                candidates.append((run, entry))
+            # The behavioural suite runs on the combined variants: what could ship.
+            if variants is not None and suffix == " + n-grams":
+                path = variants / _folder(label + suffix)
+                tuned_model(fast, run, a, t, base_metadata).save(path)
                 entry["model_dir"] = str(path)
-    if not chosen:
-        raise SystemExit(f"error: --ship {ship} is not among the runs")
+    if ship is None:
+        # Adapters only (full weight changes are too large to ship), best dev log-loss.
+        small = [(r, e) for r, e in candidates if e["settings"]["rank"] > 0]
+        if not small:
+            raise SystemExit("error: no adapter run among the runs; give --ship")
+        ship, chosen = min(small, key=lambda c: _best_loss(c[1]))
+    else:
+        picked = [(r, e) for r, e in candidates if r.resolve() == ship.resolve()]
+        if not picked:
+            raise SystemExit(f"error: --ship {ship} is not among the runs")
+        ship, chosen = picked[0]
+    _say(f"shipping {chosen['name']} ({ship})")
 
     if behaviour:
         from benchmarks.behaviour import dev_records, run_suite
@@ -312,6 +334,15 @@ def build(
     return rows
 
 
+def _best_loss(entry: dict[str, Any]) -> float:
+    fusion = entry["fusion"]
+    return float(fusion["log_loss"][f"{fusion['ngram_weight']:g}"])
+
+
+def _folder(name: str) -> str:
+    return "".join(c if c.isalnum() or c == "-" else "_" for c in name.replace("+", "plus"))
+
+
 def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
     """The comparison as a Markdown table."""
     lines = [
@@ -323,9 +354,10 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> str:
         fusion = r.get("fusion", {})
         weight = f"{fusion['ngram_weight']:g}" if "ngram_weight" in fusion and "settings" in r else ""
         b = r.get("behaviour", {}).get("tone_unchanged_min")
+        worst = r.get("behaviour", {}).get("worst_family", "")
         lines.append(
             f"| {r['name']} | {r['dev']['tone_macro_f1']:.3f} | {r['dev_wire']['tone_macro_f1']:.3f} | "
-            f"{r['dev_wire']['tone_ece']:.3f} | {weight} | {'' if b is None else f'{100 * b:.1f}%'} |"
+            f"{r['dev_wire']['tone_ece']:.3f} | {weight} | {'' if b is None else f'{100 * b:.1f}% ({worst})'} |"
         )
     return "\n".join(lines)
 
@@ -379,7 +411,9 @@ def _card(model: Any, table: str, chosen: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.train_accurate", description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run directories of python -m training.finetune")
-    parser.add_argument("--ship", type=Path, help="the run to write to --out (default: the first)")
+    parser.add_argument(
+        "--ship", type=Path, help="the run to write to --out (default: the adapter run with the best dev log-loss)"
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "training" / "data" / "train.jsonl")
     parser.add_argument("--dev", type=Path, default=ROOT / "training" / "data" / "dev.jsonl")
     parser.add_argument("--dev-wire", type=Path, default=ROOT / "training" / "data" / "dev_wire.jsonl")
@@ -396,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rows = build(
             args.runs,
-            args.ship or args.runs[0],
+            args.ship,
             data=args.data,
             dev=args.dev,
             dev_wire=args.dev_wire,
