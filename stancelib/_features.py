@@ -99,15 +99,18 @@ class FeatureSpec:
 
         The same caps as `tokens`: the first `MAX_TEXT_CHARS` characters, the first `MAX_TOKENS` tokens.
         """
-        if any(len(t) > MAX_TEXT_CHARS for t in texts):
+        if max(map(len, texts), default=0) > MAX_TEXT_CHARS:
             texts = [t[:MAX_TEXT_CHARS] if len(t) > MAX_TEXT_CHARS else t for t in texts]
         if not self.frame:
             lists = list(map(_cap, tokenize_batch(texts)))
             return lists, lists
         pairs = list(map(views, texts))
-        n = len(pairs)
-        differ = [i for i, (topic, tone) in enumerate(pairs) if topic != tone]
-        lists = [_cap(content_tokens(t)) for t in tokenize_batch([p[0] for p in pairs] + [pairs[i][1] for i in differ])]
+        topics = [p[0] for p in pairs]
+        differ = [i for i, (topic, tone) in enumerate(pairs) if topic is not tone and topic != tone]
+        n = len(topics)
+        lists = list(map(content_tokens, tokenize_batch(topics + [pairs[i][1] for i in differ])))
+        if max(map(len, lists), default=0) > MAX_TOKENS:
+            lists = list(map(_cap, lists))
         topic_lists = lists[:n]
         tone_lists = list(topic_lists)
         for i, tokens in zip(differ, lists[n:]):

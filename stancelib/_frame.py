@@ -18,6 +18,7 @@ sentence without a frame costs little more than its lower-casing.
 from __future__ import annotations
 
 import re
+from itertools import compress
 
 from ._text import tokenize_bytes
 
@@ -45,17 +46,13 @@ _VERBS = (
     " wrote",
     " announced",
 )
-_TAIL_CUES = (
-    " sa",
-    " told",
-    " rep",
-    " according to",
-    " added",
-    " noted",
-    " confirmed",
-    " stated",
-    " wrote",
-    " announced",
+# `_VERBS` as one pattern: one scan instead of one per verb (tests/test_frame.py
+# holds them to the per-verb searches). At most one verb starts at any
+# position, but " say " ends with the space the next verb starts with; the
+# rules always read "say said" as "said", hence the lookahead in `_LEAD_VERB`.
+_TAIL_VERB = re.compile(" (?:sa(?:id|ys|y )|told|report(?:ed|s)|added|noted|confirmed|stated|wrote|announced)")
+_LEAD_VERB = re.compile(
+    " (?:sa(?:id|ys|y (?!sa(?:id|ys)))|told|report(?:ed|s)|added|noted|confirmed|stated|wrote|announced)"
 )
 # Words that may follow the speech verb of a closing attribution ("..., X said on Monday, citing ...").
 _AFTER_VERB = frozenset(
@@ -160,13 +157,9 @@ _CALENDAR = frozenset(
 
 
 def _first_verb(low: str, stop: int) -> int:
-    """End of the first speech verb before `stop`, or -1."""
-    first, end = stop, -1
-    for v in _VERBS:
-        i = low.find(v, 0, first)
-        if i >= 0:
-            first, end = i, i + len(v.rstrip())
-    return end
+    """End of the first speech verb that ends by `stop`, or -1."""
+    m = _LEAD_VERB.search(low, 0, stop)
+    return -1 if m is None else m.start() + len(m.group().rstrip())
 
 
 def _lead_end(low: str) -> int:
@@ -191,16 +184,19 @@ def _tail_start(low: str, start: int) -> int:
     """Where a closing attribution begins (its comma); ``len(low)`` when there is none."""
     n = len(low)
     window = max(start, n - 220)
-    k = low.rfind(", according to ", window)
-    if k >= 0 and ";" not in low[k:]:
-        return k
-    v = e = -1
-    for verb in _VERBS:
-        i = low.rfind(verb, window)
-        if i > v:
-            v, e = i + 1, i + len(verb.rstrip())
-    if v < 0:
+    if "," not in low:  # both kinds of closing attribution start at a comma
         return n
+    if ", according to " in low:
+        k = low.rfind(", according to ", window)
+        if k >= 0 and ";" not in low[k:]:
+            return k
+    # The last speech verb in the window (at most one starts at any position).
+    m = _TAIL_VERB.search(low, window)
+    if m is None:
+        return n
+    while (later := _TAIL_VERB.search(low, m.start() + 1)) is not None:
+        m = later
+    v, e = m.start() + 1, m.start() + len(m.group().rstrip())
     c = low.rfind(",", start, v)
     if c < 0 or v - c > 95:
         return n
@@ -220,6 +216,8 @@ def _tail_start(low: str, start: int) -> int:
 
 def _named(frame: str) -> bool:
     """Whether a frame names its speaker: a capitalised word other than calendar words."""
+    if frame.islower():  # no upper-case character at all (the usual anonymous frame)
+        return False
     return any(w[:1].isupper() and w.strip(",.'") not in _CALENDAR for w in frame.split())
 
 
@@ -249,10 +247,7 @@ def views(text: str) -> tuple[str, str]:
         start = _lead_end(low)
         if low.startswith("according to ", start):
             start = start + _lead_end(low[start:])
-    end = len(low)
-    tail = low[-220:]
-    if any(cue in tail for cue in _TAIL_CUES):
-        end = _tail_start(low, start)
+    end = _tail_start(low, start)
     if low.endswith(")") and end == len(low):
         k = low.rfind("(")
         if k > start and end - k < 90:  # trailing page furniture: "(Reporting by ...)"
@@ -260,12 +255,12 @@ def views(text: str) -> tuple[str, str]:
     if start == 0 and end == len(low):
         return low, low
     tone = low[start:end].strip()
-    if len(tone.split()) < 3:  # too little left to label: keep the whole sentence
+    if len(tone.split(None, 2)) < 3:  # too little left to label: keep the whole sentence
         return low, low
     if len(low) != len(text):  # lower() changed lengths (rare scripts): keep speakers for topics
         return low, tone
-    topic_start = start if not _named(text[:start]) else 0
-    topic_end = end if not _named(text[end:]) else len(low)
+    topic_start = 0 if start and _named(text[:start]) else start
+    topic_end = len(low) if end != len(low) and _named(text[end:]) else end
     return low[topic_start:topic_end].strip(), tone
 
 
@@ -395,41 +390,56 @@ def content_tokens(tokens: list[bytes]) -> list[bytes]:
     """
     if _SPECIAL.isdisjoint(tokens):
         return tokens
+    # Only special words start a change, so the loop visits them and the few
+    # words after them that a date or a negation still reaches; the runs in
+    # between are copied whole.
+    specials = compress(range(len(tokens)), map(_SPECIAL.__contains__, tokens))
     out: list[bytes] = []
     last = len(tokens) - 1
     skip_number = skip_part = False
     negated = 0
-    for i, t in enumerate(tokens):
-        date = False
-        if t in _WEEKDAYS:
-            date = skip_part = True
-        elif t in _MONTHS:
-            prev = tokens[i - 1] if i else b""
-            nxt = tokens[i + 1] if i < last else b""
-            date = nxt.isdigit() or prev.isdigit() or prev in _BEFORE_MONTH
-            skip_number = date
-        if date:
-            while out and (out[-1] in _TIME_WORDS or (out[-1].isdigit() and len(out[-1]) <= 2)):
-                out.pop()
+    i = 0
+    for special in specials:
+        if special < i:
             continue
-        if skip_number and t.isdigit() and len(t) in (1, 2, 4):
-            continue
-        if skip_part and t in _PART_OF_DAY:
-            skip_part = False
-            continue
-        skip_number = skip_part = False
-        t = _SPELLING.get(t, t)
-        if negated:
-            if t in _SCOPE_STOP or t in _NEGATORS:
-                negated = 0
-            else:
-                if t not in _FUNCTION_WORDS:
-                    negated -= 1
-                out.append(b"n_" + t)
+        out += tokens[i:special]
+        i = special
+        while i <= last:
+            t = tokens[i]
+            i += 1
+            date = False
+            if t in _WEEKDAYS:
+                date = skip_part = True
+            elif t in _MONTHS:
+                prev = tokens[i - 2] if i > 1 else b""
+                nxt = tokens[i] if i <= last else b""
+                date = nxt.isdigit() or prev.isdigit() or prev in _BEFORE_MONTH
+                skip_number = date
+            if date:
+                while out and (out[-1] in _TIME_WORDS or (out[-1].isdigit() and len(out[-1]) <= 2)):
+                    out.pop()
                 continue
-        out.append(t)
-        if t in _NEGATORS or (t == b"t" and i and tokens[i - 1] in _NT_STEMS):
-            negated = _SCOPE
+            if skip_number and t.isdigit() and len(t) in (1, 2, 4):
+                continue
+            if skip_part and t in _PART_OF_DAY:
+                skip_part = False
+                continue
+            skip_number = skip_part = False
+            t = _SPELLING.get(t, t)
+            if negated:
+                if t in _SCOPE_STOP or t in _NEGATORS:
+                    negated = 0
+                else:
+                    if t not in _FUNCTION_WORDS:
+                        negated -= 1
+                    out.append(b"n_" + t)
+                    continue
+            out.append(t)
+            if t in _NEGATORS or (t == b"t" and i > 1 and tokens[i - 2] in _NT_STEMS):
+                negated = _SCOPE
+            elif not negated:
+                break  # nothing pending: copy up to the next special word
+    out += tokens[i:]
     return out
 
 

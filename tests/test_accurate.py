@@ -13,7 +13,6 @@ import pickle
 import shutil
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
