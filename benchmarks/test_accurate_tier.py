@@ -230,6 +230,7 @@ BACKENDS: dict[str, dict[str, float]] = defaultdict(dict)
 def test_encoder_arithmetic(models: dict[str, Any], dev_records: list[Record], short: bool) -> None:
     """float32 (shipped) against bfloat16 and dynamic int8 dense layers, on the shipped model."""
     import torch
+    from scipy.special import softmax
 
     from stancelib._encoder import SentenceEncoder
     from stancelib._model import Model
@@ -268,8 +269,8 @@ def test_encoder_arithmetic(models: dict[str, Any], dev_records: list[Record], s
             encoder.encode([text])
             times.append(time.perf_counter() - start)
         BACKENDS[dense]["single_p50_ms"] = float(np.median(times)) * 1e3
-        probs = _softmax(ngram + emb @ coef[:, k:])
-        alone = _softmax(ngram[: len(one)] + np.vstack([encoder.encode([t]) for t in one]) @ coef[:, k:])
+        probs = softmax(ngram + emb @ coef[:, k:], axis=1)
+        alone = softmax(ngram[: len(one)] + np.vstack([encoder.encode([t]) for t in one]) @ coef[:, k:], axis=1)
         BACKENDS[dense]["batch_vs_single_max_abs"] = float(np.abs(alone - probs[: len(one)]).max())
         if reference is None:
             reference = probs
@@ -278,11 +279,6 @@ def test_encoder_arithmetic(models: dict[str, Any], dev_records: list[Record], s
         BACKENDS[dense]["dev_tone_macro_f1"] = m["tone_macro_f1"]
     # What ships must not depend on the batch beyond 1e-5.
     assert BACKENDS["float32"]["batch_vs_single_max_abs"] <= 1e-5
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 # ------------------------------------------------------------------ summary

@@ -24,7 +24,7 @@ from ._results import Scores
 from ._text import as_text_list
 from .errors import InputError
 
-__all__ = ["score_texts", "resolve_n_jobs", "worker_count", "cores", "init_worker", "worker_model"]
+__all__ = ["score_texts", "resolve_n_jobs", "resolve_count", "worker_count", "cores", "init_worker", "worker_model"]
 
 _worker_model: Model | None = None
 
@@ -37,13 +37,24 @@ def resolve_n_jobs(n_jobs: int) -> int:
     InputError
         For 0 or a count below -1, as scikit-learn does.
     """
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int):
-        raise InputError(f"n_jobs must be an int, got {type(n_jobs).__name__}")
-    if n_jobs == -1:
+    return resolve_count(n_jobs, "n_jobs")
+
+
+def resolve_count(count: int, name: str) -> int:
+    """Return a count of processes or threads: -1 means all cores; `name` is what messages call it.
+
+    Raises
+    ------
+    InputError
+        For a non-integer, 0 or a count below -1.
+    """
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise InputError(f"{name} must be an int, got {type(count).__name__}")
+    if count == -1:
         return os.cpu_count() or 1
-    if n_jobs < 1:
-        raise InputError(f"n_jobs must be at least 1, or -1 for all cores; got {n_jobs}")
-    return n_jobs
+    if count < 1:
+        raise InputError(f"{name} must be at least 1, or -1 for all cores; got {count}")
+    return count
 
 
 def cores() -> int:

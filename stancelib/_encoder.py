@@ -227,13 +227,9 @@ def resolve_threads(threads: int | None = None) -> int:
             threads = int(raw)
         except ValueError:
             raise InputError(f"{source} must be a whole number such as 1, got {raw!r}") from None
-    if isinstance(threads, bool) or not isinstance(threads, int):
-        raise InputError(f"{source} must be an int, got {type(threads).__name__}")
-    if threads == -1:
-        return os.cpu_count() or 1
-    if threads < 1:
-        raise InputError(f"{source} must be at least 1, or -1 for all cores; got {threads}")
-    return threads
+    from ._batch import resolve_count
+
+    return resolve_count(threads, source)
 
 
 def _guard_fork() -> None:
@@ -302,24 +298,16 @@ class SentenceEncoder:
     ) -> None:
         require_extra()
         import torch
-        from safetensors.torch import load_file
-        from tokenizers import Tokenizer
 
         _guard_fork()
         self.root = Path(root)
-        config = json.loads((self.root / "config.json").read_text(encoding="utf-8"))
+        config, weights = read_base(self.root)
         self.dim = int(config["hidden_size"])
         self._heads = int(config["num_attention_heads"])
         self._eps = float(config["layer_norm_eps"])
         self.normalize = bool(normalize)
         self.tone_view = bool(tone_view)
-        tokenizer = Tokenizer.from_file(str(self.root / "tokenizer.json"))
-        tokenizer.no_padding()
-        tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer = tokenizer
-        weights = {
-            k.removeprefix("bert."): v.float() for k, v in load_file(str(self.root / "model.safetensors")).items()
-        }
+        self._tokenizer = load_tokenizer(self.root)
         if dense not in ("bfloat16", "float32", "int8"):
             raise InputError(f"dense must be 'float32', 'bfloat16' or 'int8', got {dense!r}")
         self.arithmetic = dense
@@ -337,28 +325,10 @@ class SentenceEncoder:
         changes = _Changes(adapters or {}, alpha, layers)
         self._layers = []
         for i in range(layers):
-            p = f"encoder.layer.{i}."
-            # Query, key and value in one product: one pass over the input instead of three.
-            mats = {
-                "qkv": (
-                    torch.cat([weights[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]),
-                    torch.cat([weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]),
-                ),
-                "out": (weights[p + "attention.output.dense.weight"], weights[p + "attention.output.dense.bias"]),
-                "up": (weights[p + "intermediate.dense.weight"], weights[p + "intermediate.dense.bias"]),
-                "down": (weights[p + "output.dense.weight"], weights[p + "output.dense.bias"]),
-                "norm1": (
-                    weights[p + "attention.output.LayerNorm.weight"],
-                    weights[p + "attention.output.LayerNorm.bias"],
-                ),
-                "norm2": (weights[p + "output.LayerNorm.weight"], weights[p + "output.LayerNorm.bias"]),
-            }
-            tuned = {name: changes.apply(f"layer{i}.{name}", w, b) for name, (w, b) in mats.items()}
+            parts = layer_weights(weights, i)
+            tuned = [(name, *changes.apply(f"layer{i}.{name}", *parts[name])) for name in LAYER_PARTS]
             self._layers.append(
-                tuple(
-                    (w, b) if name in ("norm1", "norm2") else self._prepare(w, b, dense)
-                    for name, (w, b) in ((n, tuned[n]) for n in ("qkv", "out", "norm1", "up", "down", "norm2"))
-                )
+                tuple((w, b) if name.startswith("norm") else self._prepare(w, b, dense) for name, w, b in tuned)
             )
         changes.check_used()
 
@@ -462,11 +432,7 @@ class SentenceEncoder:
 
     def inputs(self, texts: Sequence[str]) -> list[str]:
         """Return what the encoder reads of each text (the tone view when the model asks for it)."""
-        if not self.tone_view:
-            return list(texts)
-        from ._frame import views
-
-        return [views(t)[1] for t in texts]
+        return tone_views(texts) if self.tone_view else list(texts)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Return the encoder token ids of each text's input (with [CLS] and [SEP]), cut at `MAX_TOKENS`."""
@@ -535,6 +501,57 @@ class SentenceEncoder:
         m = mask.unsqueeze(-1).to(x.dtype)
         pooled = (x * m).sum(dim=1) / m.sum(dim=1)
         return F.normalize(pooled, dim=-1) if self.normalize else pooled
+
+
+def read_base(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the encoder's config and its float32 weights (names without the ``bert.`` prefix)."""
+    from safetensors.torch import load_file
+
+    config = json.loads((root / "config.json").read_text(encoding="utf-8"))
+    weights = {k.removeprefix("bert."): v.float() for k, v in load_file(str(root / "model.safetensors")).items()}
+    return config, weights
+
+
+def load_tokenizer(root: Path) -> Any:
+    """Return the encoder's tokenizer: no padding, inputs cut at `MAX_TOKENS`."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer
+
+
+#: The parts of one transformer layer, in the order the forward pass uses them.
+LAYER_PARTS = ("qkv", "out", "norm1", "up", "down", "norm2")
+
+
+def layer_weights(weights: Mapping[str, Any], i: int) -> dict[str, tuple[Any, Any]]:
+    """Return (weight, bias) of every part of layer `i`, by the names of `LAYER_PARTS`."""
+    import torch
+
+    p = f"encoder.layer.{i}."
+
+    def pair(name: str) -> tuple[Any, Any]:
+        return weights[p + name + ".weight"], weights[p + name + ".bias"]
+
+    # Query, key and value in one product: one pass over the input instead of three.
+    qkv = [pair(f"attention.self.{n}") for n in ("query", "key", "value")]
+    return {
+        "qkv": (torch.cat([w for w, _ in qkv]), torch.cat([b for _, b in qkv])),
+        "out": pair("attention.output.dense"),
+        "norm1": pair("attention.output.LayerNorm"),
+        "up": pair("intermediate.dense"),
+        "down": pair("output.dense"),
+        "norm2": pair("output.LayerNorm"),
+    }
+
+
+def tone_views(texts: Sequence[str]) -> list[str]:
+    """Return the tone view of each text (`stancelib._frame.views`): what a fine-tuned encoder reads."""
+    from ._frame import views
+
+    return [views(t)[1] for t in texts]
 
 
 def adapters_sha256(adapters: Mapping[str, np.ndarray]) -> str:

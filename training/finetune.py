@@ -50,31 +50,17 @@ NORMS = ("norm1", "norm2")
 
 
 def _read(path: Path) -> tuple[list[str], np.ndarray]:
-    texts, tones = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                record = json.loads(line)
-                texts.append(record["text"])
-                tones.append(TONES.index(record["tone"]))
-    return texts, np.array(tones, dtype=np.int64)
+    """Texts and tone indices (in `TONES` order) of a labelled file, checked as every data file is."""
+    from stancelib._dataset import read_records
+
+    records = read_records(str(path))
+    return [r.text for r in records], np.array([TONES.index(r.tone) for r in records], dtype=np.int64)
 
 
-def encoder_inputs(texts: Sequence[str]) -> list[str]:
-    """What the encoder reads of each sentence: the tone view of `stancelib._frame`."""
-    from stancelib._frame import views
+def _macro_f1(y: np.ndarray, z: np.ndarray) -> float:
+    from stancelib._fit import tone_macro_f1
 
-    return [views(t)[1] for t in texts]
-
-
-def macro_f1(y: np.ndarray, pred: np.ndarray, m: int = 3) -> float:
-    scores = []
-    for c in range(m):
-        tp = int(np.sum((pred == c) & (y == c)))
-        fp = int(np.sum((pred == c) & (y != c)))
-        fn = int(np.sum((pred != c) & (y == c)))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(scores))
+    return round(tone_macro_f1(y, z.argmax(axis=1), len(TONES)), 4)
 
 
 class _Progress:
@@ -108,13 +94,10 @@ def build_encoder(layers: int, rank: int, alpha: float, dropout: float) -> Any:
     """The trainable encoder: the package's weights, the first `layers` layers, adapters of `rank`."""
     import torch
     import torch.nn.functional as F
-    from safetensors.torch import load_file
 
-    from stancelib._encoder import _package_dir
+    from stancelib._encoder import _package_dir, layer_weights, read_base
 
-    root = _package_dir()
-    config = json.loads((root / "config.json").read_text(encoding="utf-8"))
-    weights = {k.removeprefix("bert."): v.float() for k, v in load_file(str(root / "model.safetensors")).items()}
+    config, weights = read_base(_package_dir())
     width, heads, eps = int(config["hidden_size"]), int(config["num_attention_heads"]), float(config["layer_norm_eps"])
 
     class Encoder(torch.nn.Module):
@@ -130,23 +113,9 @@ def build_encoder(layers: int, rank: int, alpha: float, dropout: float) -> Any:
             self.base: dict[str, Any] = {}
             self.params = torch.nn.ParameterDict()
             for i in range(layers):
-                p = f"encoder.layer.{i}."
-                mats = {
-                    "qkv": (
-                        torch.cat([weights[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]),
-                        torch.cat([weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]),
-                    ),
-                    "out": (weights[p + "attention.output.dense.weight"], weights[p + "attention.output.dense.bias"]),
-                    "up": (weights[p + "intermediate.dense.weight"], weights[p + "intermediate.dense.bias"]),
-                    "down": (weights[p + "output.dense.weight"], weights[p + "output.dense.bias"]),
-                }
-                norms = {
-                    "norm1": (
-                        weights[p + "attention.output.LayerNorm.weight"],
-                        weights[p + "attention.output.LayerNorm.bias"],
-                    ),
-                    "norm2": (weights[p + "output.LayerNorm.weight"], weights[p + "output.LayerNorm.bias"]),
-                }
+                parts = layer_weights(weights, i)
+                mats = {name: parts[name] for name in MODULES}
+                norms = {name: parts[name] for name in NORMS}
                 for name, (w, b) in mats.items():
                     key = f"layer{i}.{name}"
                     self.base[key + ".weight"] = w.contiguous()
@@ -257,17 +226,6 @@ def logits_of(encoder: Any, ids: list[list[int]], batch: int = 64) -> np.ndarray
     return out
 
 
-def tokenizer() -> Any:
-    from tokenizers import Tokenizer
-
-    from stancelib._encoder import MAX_TOKENS, _package_dir
-
-    tok = Tokenizer.from_file(str(_package_dir() / "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(MAX_TOKENS)
-    return tok
-
-
 def train(
     data: Path,
     dev_sets: dict[str, Path],
@@ -288,6 +246,8 @@ def train(
     """Fine-tune, evaluate on `dev_sets`, write `out`; return the run's record."""
     import torch
 
+    from stancelib._encoder import _package_dir, load_tokenizer, tone_views
+
     started = time.perf_counter()
     threads = threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
@@ -297,8 +257,8 @@ def train(
     texts, y = _read(data)
     if limit:
         texts, y = texts[:limit], y[:limit]
-    tok = tokenizer()
-    ids = [tok.encode(t).ids for t in encoder_inputs(texts)]
+    tok = load_tokenizer(_package_dir())
+    ids = [tok.encode(t).ids for t in tone_views(texts)]
     encoder = build_encoder(layers, rank, alpha, dropout)
     groups = [
         {"params": list(encoder.params.parameters()), "lr": lr, "weight_decay": 0.01},
@@ -350,9 +310,9 @@ def train(
     logits = {}
     for name, path in dev_sets.items():
         dtexts, dy = _read(path)
-        z = logits_of(encoder, [tok.encode(t).ids for t in encoder_inputs(dtexts)])
+        z = logits_of(encoder, [tok.encode(t).ids for t in tone_views(dtexts)])
         logits[name] = z
-        record["dev"][name] = {"n": len(dy), "tone_macro_f1": round(macro_f1(dy, z.argmax(axis=1)), 4)}
+        record["dev"][name] = {"n": len(dy), "tone_macro_f1": _macro_f1(dy, z)}
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "tuned.npz", **encoder.tuned_arrays())
     np.savez(out / "logits.npz", **logits)  # type: ignore[arg-type]

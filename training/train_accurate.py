@@ -53,9 +53,9 @@ def _say(line: str) -> None:
 
 
 def _log_loss(z: np.ndarray, y: np.ndarray) -> float:
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-logp[np.arange(len(y)), y].mean())
+    from scipy.special import log_softmax
+
+    return float(-log_softmax(z, axis=1)[np.arange(len(y)), y].mean())
 
 
 def _ngram_tone_logits(fast: Any, texts: Sequence[str]) -> np.ndarray:
@@ -188,11 +188,13 @@ def _frozen(
 
 
 def _scores(z: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    from stancelib._fit import _softmax, expected_calibration_error, tone_macro_f1
+    from scipy.special import softmax
+
+    from stancelib._fit import expected_calibration_error, tone_macro_f1
 
     return {
         "tone_macro_f1": round(tone_macro_f1(y, z.argmax(axis=1), z.shape[1]), 4),
-        "tone_ece": round(expected_calibration_error(_softmax(z), y), 4),
+        "tone_ece": round(expected_calibration_error(softmax(z, axis=1), y), 4),
     }
 
 
